@@ -1,0 +1,77 @@
+"""The memory guard: estimate a simulation's bytes before allocating, refuse past a limit.
+
+The limit is, in order: the ``max_memory`` argument of :func:`qimage.sim.run`, the
+``QIMAGE_MAX_MEMORY`` environment variable (bytes, or a number with a unit such as ``8GiB``
+or ``500MB``), or :data:`DEFAULT_LIMIT`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import torch
+
+from qimage.errors import CircuitError, MemoryLimitError
+
+__all__ = ["DEFAULT_LIMIT", "check_memory", "estimate_bytes", "memory_limit", "parse_bytes"]
+
+DEFAULT_LIMIT = 8 * 2**30
+"""8 GiB: enough for 20 qubits at batch 64 with the adjoint method."""
+
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
+
+
+def parse_bytes(text: str | int) -> int:
+    """``"8GiB"`` -> 8589934592; plain integers are bytes."""
+    if isinstance(text, int):
+        return text
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]*)\s*", str(text))
+    if not match or match.group(2).upper() not in _UNITS:
+        raise CircuitError(f"cannot read a memory size from {text!r} (try 8GiB or 500MB)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def memory_limit(max_memory: int | str | None = None) -> int:
+    """The limit in bytes: the argument, else ``QIMAGE_MAX_MEMORY``, else the default."""
+    if max_memory is not None:
+        return parse_bytes(max_memory)
+    env = os.environ.get("QIMAGE_MAX_MEMORY")
+    return parse_bytes(env) if env else DEFAULT_LIMIT
+
+
+def state_bytes(n_qubits: int, batch: int, dtype: torch.dtype) -> int:
+    """Bytes of one ``(batch, 2, ..., 2)`` state."""
+    return batch * 2**n_qubits * dtype.itemsize
+
+
+def estimate_bytes(n_qubits: int, batch: int, n_ops: int, diff_method: str, dtype) -> int:
+    """Rough peak bytes of one run: backprop keeps a state per op, the others a few states."""
+    copies = n_ops + 4 if diff_method == "backprop" else 6
+    return copies * state_bytes(n_qubits, batch, dtype)
+
+
+def check_memory(n_qubits, batch, n_ops, diff_method, dtype, max_memory=None) -> None:
+    """Raise :class:`MemoryLimitError` if the estimate exceeds the limit."""
+    need, limit = (
+        estimate_bytes(n_qubits, batch, n_ops, diff_method, dtype),
+        memory_limit(max_memory),
+    )
+    if need > limit:
+        raise MemoryLimitError(
+            f"{n_qubits} qubits at batch size {batch} ({diff_method}) needs about "
+            f"{need / 2**30:.1f} GiB, over the {limit / 2**30:.1f} GiB limit: lower the batch "
+            "size or qubit count, use diff_method='adjoint', or raise max_memory "
+            "(or QIMAGE_MAX_MEMORY)"
+        )
