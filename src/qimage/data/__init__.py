@@ -1,0 +1,30 @@
+"""Image datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST, and the IDX format.
+
+This is the lowest layer of qimage: it depends on NumPy and :mod:`qimage.errors` only
+(scikit-learn is imported when the digits are loaded, rich when a progress bar is shown).
+
+Example::
+
+    >>> from qimage.data import load_dataset
+    >>> ds = load_dataset()            # the 8x8 digits, no download   # doctest: +SKIP
+    >>> ds.X_train.shape               # doctest: +SKIP
+    (1438, 8, 8)
+"""
+
+from __future__ import annotations
+
+from qimage.data.datasets import DATASET_NAMES, Dataset, load_dataset
+from qimage.data.download import download_file
+from qimage.data.idx import read_idx, write_idx
+from qimage.data.sources import IDX_DATASETS, cache_dir
+
+__all__ = [
+    "DATASET_NAMES",
+    "IDX_DATASETS",
+    "Dataset",
+    "cache_dir",
+    "download_file",
+    "load_dataset",
+    "read_idx",
+    "write_idx",
+]
