@@ -15,6 +15,7 @@ __all__ = [
     "ModelFileError",
     "QimageDeprecationWarning",
     "QimageError",
+    "TrainingError",
 ]
 
 
@@ -32,6 +33,10 @@ class MemoryLimitError(QimageError, MemoryError):
 
 class DatasetError(QimageError, OSError):
     """A dataset that cannot be found, downloaded, verified or parsed."""
+
+
+class TrainingError(QimageError, RuntimeError):
+    """Training that cannot go on: a NaN loss, a checkpoint that does not fit, and so on."""
 
 
 class ModelFileError(QimageError, ValueError):

@@ -1,0 +1,53 @@
+"""The ``qimage`` command line: ``train``, ``evaluate``, ``predict``, ``info`` and more.
+
+Every subcommand lives in its own module with ``add_parser(subparsers)`` and
+``run(args) -> int``. A user mistake prints one line on stderr and exits with code 2; Ctrl-C
+during training saves a checkpoint and exits with code 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qimage import __version__
+from qimage.cli import evaluate, info, predict, train
+from qimage.errors import QimageError
+from qimage.train import TrainingInterrupted
+
+__all__ = ["build_parser", "main"]
+
+COMMANDS = (train, evaluate, predict, info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qimage",
+        description="Hybrid quantum-classical image classification on a fast simulator.",
+    )
+    parser.add_argument("--version", action="version", version=f"qimage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except TrainingInterrupted as err:
+        print(f"qimage: {err}", file=sys.stderr)
+        return 130
+    except QimageError as err:
+        print(f"qimage: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qimage: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""``qimage evaluate MODEL``: accuracy, per-class precision and recall, confusion matrix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from qimage.data import DATASET_NAMES
+from qimage.errors import ModelFileError
+from qimage.train import DataSpec, evaluate, format_report, load_model, test_split
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate a trained model on a test set",
+        description="Evaluate a model file on the official test split of its dataset (or "
+        "another dataset with the same image size), with the preprocessing saved in the file.",
+    )
+    p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
+    p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the model's dataset")
+    p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(run=run_evaluate)
+
+
+def model_path(path: Path) -> Path:
+    """Accept a run folder for its ``model.safetensors``."""
+    return path / "model.safetensors" if path.is_dir() else path
+
+
+def run_evaluate(args) -> int:
+    loaded = load_model(model_path(args.model))
+    saved = dict(loaded.info.get("data", {}))
+    if loaded.pipeline is None or not saved:
+        raise ModelFileError(f"{args.model} has no saved preprocessing to evaluate with")
+    spec = DataSpec(**{**saved, "dataset": args.dataset or saved["dataset"]})
+    spec.data_dir = args.data_dir
+    images, labels, names = test_split(spec)
+    if images.shape[1:] != tuple(loaded.info["image_shape"]):
+        raise ModelFileError(
+            f"the model takes {tuple(loaded.info['image_shape'])} images, "
+            f"{spec.dataset} has {images.shape[1:]}"
+        )
+    X = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
+    metrics = evaluate(loaded.model, X, torch.as_tensor(labels), len(names))
+    print(json.dumps(metrics, indent=2) if args.json else format_report(metrics, list(names)))
+    return 0

@@ -1,0 +1,44 @@
+"""``qimage info MODEL``: the circuit diagram, the parameter count and the configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qimage.circuits import draw
+from qimage.cli.evaluate import model_path
+from qimage.models import count_parameters
+from qimage.train import load_model
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "info",
+        help="show a model's circuit, parameter count and configuration",
+        description="Print the circuit diagram of a trained model as text, its number of "
+        "trainable parameters, and the configuration it was trained with.",
+    )
+    p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
+    p.add_argument("--width", type=int, default=160, help="cut diagram lines at this width")
+    p.set_defaults(run=run_info)
+
+
+def quantum_layers(model):
+    """The model's :class:`qimage.models.QuantumLayer` s, in order."""
+    from qimage.models import QuantumLayer
+
+    return [m for m in model.modules() if isinstance(m, QuantumLayer)]
+
+
+def run_info(args) -> int:
+    loaded = load_model(model_path(args.model))
+    model = loaded.model
+    print(f"model: {loaded.config.name}, {count_parameters(model)} trainable parameters")
+    for layer in quantum_layers(model):
+        qc = layer.qc
+        print(f"\ncircuit: {layer.extra_repr()}")
+        print(f"measured: {layer.measurement}")
+        print(draw(qc.circuit, max_width=args.width))
+    print("\nmodel config:\n" + json.dumps(loaded.config.to_dict(), indent=2))
+    print("\ntraining:\n" + json.dumps(loaded.info, indent=2))
+    return 0

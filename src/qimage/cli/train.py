@@ -1,0 +1,199 @@
+"""``qimage train``: train a model and write its run folder.
+
+With no options it trains the quantum-only QNN on the bundled 8x8 digits (no download) and
+prints its test accuracy. Options start from the preset for the dataset and model (see
+:mod:`qimage.train.presets`) and override it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from qimage.circuits import ANSATZE, ENCODERS
+from qimage.data import DATASET_NAMES
+from qimage.errors import TrainingError
+from qimage.models import READOUTS, REGISTRY
+from qimage.sim import DIFF_METHODS
+from qimage.train import (
+    OPTIMIZERS,
+    SCHEDULES,
+    RunConfig,
+    TrainingInterrupted,
+    default_run_config,
+    load_run_config,
+    preset_run_config,
+    run_experiment,
+)
+
+# Flags that set a field of a config: flag destination -> (config part, field name).
+MODEL_FLAGS = {
+    "qubits": "n_qubits",
+    "layers": "n_layers",
+    "encoding": "encoder",
+    "ansatz": "ansatz",
+    "readout": "readout",
+    "diff_method": "diff_method",
+    "shots": "shots",
+    "precision": "precision",
+}
+TRAIN_FLAGS = {
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "optimizer": "optimizer",
+    "schedule": "schedule",
+    "val_fraction": "val_fraction",
+    "patience": "patience",
+    "seed": "seed",
+}
+DATA_FLAGS = {"classes": "classes", "n_train": "n_train", "downsample": "downsample", "pca": "pca"}
+
+
+def _classes(text: str) -> list[int]:
+    try:
+        return [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated classes, got {text!r}"
+        ) from None
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model and report its test accuracy",
+        description=__doc__.split("\n\n")[1],
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        choices=DATASET_NAMES,
+        default="digits",
+        help="dataset (default: digits, bundled with scikit-learn)",
+    )
+    data.add_argument("--data-dir", help="folder holding the dataset's IDX files")
+    data.add_argument("--classes", type=_classes, help="keep these classes, e.g. 3,5")
+    data.add_argument("--n-train", type=int, help="stratified training subsample size")
+    data.add_argument("--downsample", type=int, help="area-average images to K x K first")
+    data.add_argument("--pca", type=int, help="keep this many principal components")
+    model = p.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        choices=sorted(REGISTRY),
+        default="qnn",
+        help="model family (default: qnn, quantum only)",
+    )
+    model.add_argument("--qubits", type=int, help="number of qubits")
+    model.add_argument("--layers", type=int, help="number of variational layers")
+    model.add_argument("--encoding", choices=list(ENCODERS), help="how features enter the circuit")
+    model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
+    model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
+    model.add_argument("--diff-method", choices=DIFF_METHODS, help="gradient method")
+    model.add_argument("--shots", type=int, help="estimate outputs from this many shots")
+    model.add_argument("--precision", choices=["complex64", "complex128"], help="state dtype")
+    train = p.add_argument_group("training")
+    train.add_argument("--epochs", type=int, help="passes over the training data")
+    train.add_argument("--batch-size", type=int, help="samples per step")
+    train.add_argument("--lr", type=float, help="learning rate")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="adam or sgd")
+    train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
+    train.add_argument("--val-fraction", type=float, help="share held out for validation")
+    train.add_argument("--patience", type=int, help="early stopping after N epochs w/o progress")
+    train.add_argument("--seed", type=int, help="fixes weights, split and batch order")
+    run = p.add_argument_group("run")
+    run.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-MODEL-TIME)")
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="continue the interrupted run in DIR (only --epochs may change)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=run_train)
+
+
+def _given(args, flags: dict) -> dict:
+    return {
+        field: getattr(args, flag)
+        for flag, field in flags.items()
+        if getattr(args, flag) is not None
+    }
+
+
+def _build_config(args) -> RunConfig:
+    preset = preset_run_config(args.dataset, args.model)
+    model = dataclasses.replace(preset.model, **_given(args, MODEL_FLAGS))
+    cfg = default_run_config(args.dataset, model, **_given(args, DATA_FLAGS))
+    cfg.train = dataclasses.replace(preset.train, **_given(args, TRAIN_FLAGS)).validate()
+    return cfg
+
+
+def _resume_config(args) -> RunConfig:
+    others = _given(args, {**MODEL_FLAGS, **TRAIN_FLAGS, **DATA_FLAGS})
+    others.pop("epochs", None)
+    if others or args.out is not None:
+        raise TrainingError(
+            "--resume continues the saved run as it was configured; only --epochs and "
+            f"--data-dir may be given with it (got {', '.join(sorted(others)) or '--out'})"
+        )
+    cfg = load_run_config(args.resume)
+    if args.epochs is not None:
+        cfg.train.epochs = args.epochs
+    return cfg
+
+
+def run_train(args) -> int:
+    cfg = _resume_config(args) if args.resume else _build_config(args)
+    out = (
+        args.resume
+        or args.out
+        or Path("runs") / (f"{cfg.data.dataset}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    )
+    progress = "off" if args.quiet else ("bar" if sys.stderr.isatty() else "epochs")
+    _say(args, f"training {_describe(cfg)}; run folder {out}")
+    try:
+        result = run_experiment(
+            cfg, out, resume=args.resume is not None, progress=progress, data_dir=args.data_dir
+        )
+    except TrainingInterrupted as err:
+        hint = f"; resume with: qimage train --resume {out}" if err.checkpoint else ""
+        raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None
+    _write_plots(result, out)
+    test = result.metrics["test"]
+    print(
+        f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']} {cfg.data.dataset} "
+        f"images ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
+        f"{result.metrics['train_seconds']:.0f} s); files in {out}"
+    )
+    return 0
+
+
+def _say(args, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def _describe(cfg: RunConfig) -> str:
+    m = cfg.model
+    if m.name in ("qnn", "dressed"):
+        return (
+            f"{m.name} ({m.encoder} encoding, {m.ansatz} x{m.n_layers}, {m.n_qubits} qubits) "
+            f"on {cfg.data.dataset} for {cfg.train.epochs} epochs"
+        )
+    return f"{m.name} on {cfg.data.dataset} for {cfg.train.epochs} epochs"
+
+
+def _write_plots(result, out: Path) -> None:
+    from qimage.report import plot_confusion, plot_history
+
+    plot_history(result.history.rows, out / "training.png", title="training")
+    plot_confusion(
+        result.metrics["test"]["confusion"],
+        result.metrics["class_names"],
+        out / "confusion.png",
+        title="test confusion matrix",
+    )

@@ -1,0 +1,127 @@
+"""Quantum classifiers: the quantum-only ``QNN`` and the hybrid ``DressedQNN``.
+
+Both take preprocessed features ``(B, F)`` (see :mod:`qimage.preprocess`) and return class
+logits ``(B, C)`` for ``torch.nn.functional.cross_entropy``.
+
+Example:
+    >>> import torch
+    >>> from qimage.circuits import AmplitudeEncoder, StronglyEntangling
+    >>> model = QNN(AmplitudeEncoder(), StronglyEntangling(), n_qubits=6, n_layers=2,
+    ...             n_features=64, n_classes=10, readout="probs")
+    >>> model(torch.rand(8, 64)).shape
+    torch.Size([8, 10])
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from qimage.circuits import AngleEncoder
+from qimage.errors import CircuitError
+from qimage.models.layer import QuantumLayer
+from qimage.models.readout import READOUTS
+
+__all__ = ["QNN", "DressedQNN", "seeded_linear"]
+
+
+def seeded_linear(n_in: int, n_out: int, generator: torch.Generator | None = None) -> nn.Linear:
+    """``nn.Linear`` with PyTorch's default init, U(-1/sqrt(n_in), 1/sqrt(n_in)), drawn from
+    ``generator`` rather than the global random state.
+    """
+    layer = nn.Linear(n_in, n_out)
+    bound = 1 / math.sqrt(n_in)
+    with torch.no_grad():
+        for p in (layer.weight, layer.bias):
+            p.uniform_(-bound, bound, generator=generator)
+    return layer
+
+
+def _readout(name: str, n_classes: int, output_wires, n_wires: int | None):
+    if name == "probs":
+        return READOUTS[name](n_classes, output_wires, n_wires)
+    if name == "expval":
+        return READOUTS[name](n_classes, output_wires)
+    raise CircuitError(f"unknown readout {name!r}; choose one of {', '.join(READOUTS)}")
+
+
+class QNN(nn.Module):
+    """Quantum-only classifier: encoder -> ansatz -> measurement -> scale-and-bias readout.
+
+    The only classical parameters are one scale and one bias per class.
+    """
+
+    def __init__(
+        self,
+        encoder,
+        ansatz,
+        n_qubits: int,
+        n_layers: int,
+        n_features: int,
+        n_classes: int,
+        *,
+        readout: str = "expval",
+        readout_wires: int | None = None,
+        diff_method: str = "adjoint",
+        shots: int | None = None,
+        dtype: torch.dtype = torch.complex64,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        wires = ansatz.output_wires(n_layers, n_qubits)
+        self.readout = _readout(readout, n_classes, wires, readout_wires)
+        self.quantum = QuantumLayer(
+            encoder,
+            ansatz,
+            n_qubits,
+            n_layers,
+            n_features,
+            measurement=self.readout.measurement,
+            diff_method=diff_method,
+            shots=shots,
+            dtype=dtype,
+            generator=generator,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.quantum(x))
+
+
+class DressedQNN(nn.Module):
+    """Hybrid "dressed" QNN (Mari et al. 2020): ``Linear(F, n) -> pi/2 tanh`` as angles of an
+    angle encoding, the variational circuit, ``<Z>`` of every output wire, ``Linear(n', C)``.
+    """
+
+    def __init__(
+        self,
+        ansatz,
+        n_qubits: int,
+        n_layers: int,
+        n_features: int,
+        n_classes: int,
+        *,
+        diff_method: str = "adjoint",
+        shots: int | None = None,
+        dtype: torch.dtype = torch.complex64,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.pre = seeded_linear(n_features, n_qubits, generator)
+        self.quantum = QuantumLayer(
+            AngleEncoder("Y"),
+            ansatz,
+            n_qubits,
+            n_layers,
+            n_qubits,
+            diff_method=diff_method,
+            shots=shots,
+            dtype=dtype,
+            generator=generator,
+        )
+        self.post = seeded_linear(self.quantum.n_outputs, n_classes, generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        angles = (math.pi / 2) * torch.tanh(self.pre(x))
+        return self.post(self.quantum(angles))

@@ -1,0 +1,125 @@
+"""One name registry for every model, and the config that rebuilds a model from a file.
+
+``build_model(ModelConfig(...))`` is the only way the command line, the trainer, model files
+and the benchmark create models, so a name means the same model everywhere.
+
+Example:
+    >>> cfg = ModelConfig(name="qnn", n_features=64, n_classes=10, n_qubits=6, n_layers=2)
+    >>> type(build_model(cfg)).__name__
+    'QNN'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from qimage.circuits import make_ansatz, make_encoder
+from qimage.errors import CircuitError
+from qimage.models.qnn import QNN, DressedQNN
+
+__all__ = ["REGISTRY", "ModelConfig", "build_model", "count_parameters", "register"]
+
+_PRECISIONS = {"complex64": torch.complex64, "complex128": torch.complex128}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model; saved as JSON inside model files."""
+
+    name: str = "qnn"  # a key of REGISTRY
+    n_features: int = 64  # features per sample after preprocessing
+    n_classes: int = 10
+    n_qubits: int = 6
+    n_layers: int = 4
+    encoder: str = "amplitude"  # qimage.circuits.ENCODERS (quantum models)
+    ansatz: str = "strongly_entangling"  # qimage.circuits.ANSATZE
+    readout: str = "probs"  # "probs" or "expval" (QNN)
+    readout_wires: int | None = None  # qubits the probs readout measures (default: all)
+    diff_method: str = "adjoint"
+    shots: int | None = None
+    precision: str = "complex64"
+    encoder_options: dict = field(default_factory=dict)
+    ansatz_options: dict = field(default_factory=dict)
+    hidden: int = 0  # width of hidden layers (classical models)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise CircuitError(f"unknown model config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        if self.precision not in _PRECISIONS:
+            raise CircuitError(f"precision must be one of {', '.join(_PRECISIONS)}")
+        return _PRECISIONS[self.precision]
+
+
+Builder = Callable[[ModelConfig, torch.Generator | None], nn.Module]
+REGISTRY: dict[str, Builder] = {}
+"""Model builders by name: ``builder(config, generator) -> nn.Module``."""
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    """Decorator adding a builder to :data:`REGISTRY`."""
+
+    def add(builder: Builder) -> Builder:
+        REGISTRY[name] = builder
+        return builder
+
+    return add
+
+
+def build_model(config: ModelConfig, generator: torch.Generator | None = None) -> nn.Module:
+    """The model a config describes, initialised from ``generator``."""
+    if config.name not in REGISTRY:
+        raise CircuitError(f"unknown model {config.name!r}; choose one of {', '.join(REGISTRY)}")
+    return REGISTRY[config.name](config, generator)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@register("qnn")
+def _qnn(cfg: ModelConfig, generator) -> nn.Module:
+    return QNN(
+        make_encoder(cfg.encoder, **cfg.encoder_options),
+        make_ansatz(cfg.ansatz, **cfg.ansatz_options),
+        cfg.n_qubits,
+        cfg.n_layers,
+        cfg.n_features,
+        cfg.n_classes,
+        readout=cfg.readout,
+        readout_wires=cfg.readout_wires,
+        diff_method=cfg.diff_method,
+        shots=cfg.shots,
+        dtype=cfg.dtype,
+        generator=generator,
+    )
+
+
+@register("dressed")
+def _dressed(cfg: ModelConfig, generator) -> nn.Module:
+    return DressedQNN(
+        make_ansatz(cfg.ansatz, **cfg.ansatz_options),
+        cfg.n_qubits,
+        cfg.n_layers,
+        cfg.n_features,
+        cfg.n_classes,
+        diff_method=cfg.diff_method,
+        shots=cfg.shots,
+        dtype=cfg.dtype,
+        generator=generator,
+    )

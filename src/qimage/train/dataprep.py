@@ -1,0 +1,132 @@
+"""From a dataset name to training tensors: selection, preprocessing fitted on train only.
+
+:class:`DataSpec` says which data and which preprocessing; :func:`prepare_data` loads the
+dataset, keeps a class subset, draws a stratified training subsample, fits the pipeline on
+the training images only and applies it to both splits. The spec and the fitted pipeline
+are saved with the model so that prediction transforms raw images exactly as training did.
+
+Example:
+    >>> data = prepare_data(DataSpec("digits", scale="amplitude"))  # doctest: +SKIP
+    >>> data.X_train.shape  # doctest: +SKIP
+    torch.Size([1438, 64])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from qimage.data import load_dataset
+from qimage.errors import TrainingError
+from qimage.preprocess import ClassSubset, Pipeline, make_pipeline, stratified_subsample
+
+__all__ = ["DataSpec", "PreparedData", "prepare_data", "test_split"]
+
+
+@dataclass
+class DataSpec:
+    """Which data and which preprocessing (saved in model files, minus ``data_dir``)."""
+
+    dataset: str = "digits"
+    classes: list[int] | None = None  # keep these classes, relabelled 0..k-1
+    n_train: int | None = None  # stratified training subsample of about this many samples
+    downsample: int | None = None  # area-average images to k x k
+    standardize: bool = False
+    pca: int | None = None
+    scale: str | None = None  # "angle" ([0, pi]), "amplitude" (pad + normalise) or None
+    n_qubits: int | None = None  # register size for amplitude padding
+    max_features: int | None = None  # PCA down to this many features when there are more
+    seed: int = 0  # of the subsample
+    data_dir: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "data_dir"}
+
+
+@dataclass
+class PreparedData:
+    """Tensors ready for :func:`qimage.train.fit`, with what is needed to redo the transform."""
+
+    X_train: torch.Tensor  # (N, F) float32
+    y_train: torch.Tensor  # (N,) int64
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    pipeline: Pipeline
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int]
+    source: str
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _select(spec: DataSpec, ds) -> tuple:
+    X_tr, y_tr, X_te, y_te, names = ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.class_names
+    if spec.classes:
+        subset = ClassSubset(spec.classes)
+        X_tr, y_tr = subset.apply(X_tr, y_tr)
+        X_te, y_te = subset.apply(X_te, y_te)
+        names = subset.select_names(names)
+    if spec.n_train:
+        n_classes = len(np.unique(y_tr))
+        per_class = max(1, spec.n_train // n_classes)
+        X_tr, y_tr = stratified_subsample(X_tr, y_tr, per_class, seed=spec.seed)
+    return X_tr, y_tr, X_te, y_te, tuple(names)
+
+
+def test_split(spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Raw test images ``(N, H, W)``, labels and class names of the spec's dataset and classes.
+
+    Preprocess them with the pipeline saved beside a model, not a new one.
+    """
+    ds = load_dataset(spec.dataset, data_dir=spec.data_dir)
+    X, y, names = ds.X_test, ds.y_test, ds.class_names
+    if spec.classes:
+        subset = ClassSubset(spec.classes)
+        X, y = subset.apply(X, y)
+        names = subset.select_names(names)
+    return X, y, tuple(names)
+
+
+def _pca_size(spec: DataSpec, image_shape: tuple[int, int]) -> int | None:
+    """The PCA size asked for, or the one ``max_features`` forces."""
+    if spec.pca is not None or spec.max_features is None:
+        return spec.pca
+    n_pixels = spec.downsample**2 if spec.downsample else image_shape[0] * image_shape[1]
+    return spec.max_features if n_pixels > spec.max_features else None
+
+
+def prepare_data(spec: DataSpec) -> PreparedData:
+    """Load, select and preprocess; the pipeline sees only training images when fitted."""
+    ds = load_dataset(spec.dataset, data_dir=spec.data_dir)
+    X_tr, y_tr, X_te, y_te, names = _select(spec, ds)
+    pipeline = make_pipeline(
+        ds.image_shape,
+        downsample=spec.downsample,
+        pca=_pca_size(spec, ds.image_shape),
+        standardize=spec.standardize,
+        scale=spec.scale,
+        n_qubits=spec.n_qubits if spec.scale == "amplitude" else None,
+    )
+    Z_tr = pipeline.fit(X_tr).transform(X_tr)
+    Z_te = pipeline.transform(X_te)
+    if Z_tr.shape[0] < 2:
+        raise TrainingError("fewer than two training samples after selection")
+    return PreparedData(
+        torch.as_tensor(Z_tr, dtype=torch.float32),
+        torch.as_tensor(y_tr, dtype=torch.long),
+        torch.as_tensor(Z_te, dtype=torch.float32),
+        torch.as_tensor(y_te, dtype=torch.long),
+        pipeline,
+        names,
+        ds.image_shape,
+        ds.source,
+    )

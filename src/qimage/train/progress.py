@@ -1,0 +1,86 @@
+"""Training progress on stderr: a live rich bar, one summary line per epoch, or nothing."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+__all__ = ["ProgressBar"]
+
+
+def _mode(enabled: bool | str | None) -> str:
+    if enabled is None:
+        return "bar" if sys.stderr.isatty() else "off"
+    if isinstance(enabled, str):
+        return enabled
+    return "bar" if enabled else "off"
+
+
+def _fmt(value: float, pattern: str) -> str:
+    return (
+        "-"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else pattern % value
+    )
+
+
+class ProgressBar:
+    """Context manager; ``enabled`` is True/False/None (auto) or "bar", "epochs", "off"."""
+
+    def __init__(self, enabled: bool | str | None = None):
+        self.mode = _mode(enabled)
+        self._progress = None
+        self._task = None
+        self._console = None
+
+    def __enter__(self) -> ProgressBar:
+        if self.mode in ("bar", "epochs"):
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        if self.mode == "bar":
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("{task.fields[metrics]}"),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def start_epoch(self, epoch: int, epochs: int, n_batches: int, done: int = 0) -> None:
+        if self._progress is None:
+            return
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(
+            f"epoch {epoch}/{epochs}", total=n_batches, completed=done, metrics=""
+        )
+
+    def update(self, sums: list[float], seconds: float) -> None:
+        if self._progress is None or not sums[2]:
+            return
+        metrics = (
+            f"loss {sums[0] / sums[2]:.4f}  acc {sums[1] / sums[2]:.3f}  "
+            f"{sums[2] / max(seconds, 1e-9):,.0f} samples/s"
+        )
+        self._progress.update(self._task, advance=1, metrics=metrics)
+
+    def end_epoch(self, row: dict) -> None:
+        if self._console is None:
+            return
+        self._console.print(
+            f"epoch {row['epoch']:>3}  loss {row['train_loss']:.4f}  acc {row['train_acc']:.3f}  "
+            f"val_loss {_fmt(row['val_loss'], '%.4f')}  val_acc {_fmt(row['val_acc'], '%.3f')}  "
+            f"{row['samples_per_s']:,.0f} samples/s",
+            highlight=False,
+        )
