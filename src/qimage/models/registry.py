@@ -58,6 +58,35 @@ class ModelConfig:
             raise CircuitError(f"unknown model config keys: {', '.join(unknown)}")
         return cls(**data)
 
+    def validate(self) -> ModelConfig:
+        """Check names and sizes before any data is loaded; raise :class:`CircuitError`."""
+        from qimage.circuits import ANSATZE, ENCODERS
+        from qimage.sim import DIFF_METHODS, MAX_QUBITS
+
+        checks = [
+            (self.name in REGISTRY, f"unknown model {self.name!r}; choose one of {list(REGISTRY)}"),
+            (
+                1 <= self.n_qubits <= MAX_QUBITS,
+                f"n_qubits must be 1..{MAX_QUBITS}, got {self.n_qubits}",
+            ),
+            (self.n_layers >= 1, f"n_layers must be >= 1, got {self.n_layers}"),
+            (
+                self.encoder in ENCODERS,
+                f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}",
+            ),
+            (
+                self.ansatz in ANSATZE,
+                f"unknown ansatz {self.ansatz!r}; choose one of {list(ANSATZE)}",
+            ),
+            (self.diff_method in DIFF_METHODS, f"diff_method must be one of {DIFF_METHODS}"),
+            (self.shots is None or self.shots >= 1, f"shots must be >= 1, got {self.shots}"),
+            (self.precision in _PRECISIONS, f"precision must be one of {list(_PRECISIONS)}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise CircuitError(message)
+        return self
+
     @property
     def dtype(self) -> torch.dtype:
         if self.precision not in _PRECISIONS:

@@ -88,7 +88,7 @@ def default_run_config(
 
     ``data`` overrides :class:`DataSpec` fields (``classes``, ``n_train``, ``pca``, ...).
     """
-    model = model or ModelConfig()
+    model = (model or ModelConfig()).validate()
     spec = {"dataset": dataset, **_preprocessing_for(model), **data}
     return RunConfig(DataSpec(**spec), model, TrainConfig())
 
@@ -133,6 +133,8 @@ def run_experiment(
         progress: passed to :func:`fit`.
         data_dir: where the dataset files are (not saved in the run).
     """
+    cfg.model.validate()
+    cfg.train.validate()
     cfg.data.data_dir = data_dir or cfg.data.data_dir
     data = prepare_data(cfg.data)
     cfg.model.n_features, cfg.model.n_classes = data.n_features, data.n_classes

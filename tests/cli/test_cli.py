@@ -1,0 +1,190 @@
+"""The command line, run as a user runs it: through a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+TINY = ["--n-train", "60", "--layers", "1", "--epochs", "2", "--quiet"]
+
+
+def qimage(*args, check=True, timeout=300):
+    """Run ``python -m qimage ARGS``; returns the completed process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "qimage", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A tiny trained digits QNN run folder."""
+    out = tmp_path_factory.mktemp("run") / "digits"
+    proc = qimage("train", *TINY, "--out", out)
+    assert "test accuracy:" in proc.stdout
+    return out
+
+
+class TestHelp:
+    def test_help_lists_commands(self):
+        """qimage --help lists every command."""
+        out = qimage("--help").stdout
+        for command in ("train", "evaluate", "predict", "info"):
+            assert command in out
+
+    @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info"])
+    def test_command_help(self, command):
+        """Every command has --help."""
+        assert "usage: qimage " + command in qimage(command, "--help").stdout
+
+    def test_version(self):
+        """--version prints the package version."""
+        from qimage import __version__
+
+        assert qimage("--version").stdout.strip() == f"qimage {__version__}"
+
+
+class TestTrainAndUse:
+    def test_train_writes_the_run(self, run_dir):
+        """A run folder holds the model, checkpoint, metrics, history and plots."""
+        for name in (
+            "model.safetensors",
+            "checkpoint.pt",
+            "metrics.json",
+            "history.csv",
+            "run.json",
+            "training.png",
+            "confusion.png",
+        ):
+            assert (run_dir / name).is_file(), name
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert 0 <= metrics["test"]["accuracy"] <= 1 and metrics["epochs_run"] == 2
+        assert len((run_dir / "history.csv").read_text().splitlines()) == 3
+
+    def test_evaluate(self, run_dir):
+        """evaluate reproduces the accuracy recorded at training time."""
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        out = json.loads(qimage("evaluate", run_dir, "--json").stdout)
+        assert out["accuracy"] == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
+        assert "confusion matrix" in qimage("evaluate", run_dir / "model.safetensors").stdout
+
+    def test_predict_png_and_idx(self, run_dir, tmp_path):
+        """predict reads a PNG of any size (dark-on-light too) and a raw IDX stack."""
+        from PIL import Image
+
+        from qimage.data import load_dataset, write_idx
+
+        ds = load_dataset("digits")
+        big = Image.fromarray(255 - ds.X_test[0]).resize((40, 40))
+        big.save(tmp_path / "digit.png")
+        write_idx(tmp_path / "few.idx", ds.X_test[:3])
+        out = qimage("predict", run_dir, tmp_path / "digit.png", tmp_path / "few.idx").stdout
+        lines = out.strip().splitlines()
+        assert len(lines) == 4 and all(": class " in line for line in lines)
+        probs = [float(p.split(":")[1]) for p in lines[0].split("  ")[1:]]
+        assert sum(probs) == pytest.approx(1, abs=0.01)
+
+    def test_info(self, run_dir):
+        """info prints the circuit diagram and the parameter count."""
+        out = qimage("info", run_dir).stdout
+        assert "trainable parameters" in out and "q0: " in out and "Rot(" in out
+
+
+class TestUserErrors:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["train", "--qubits", "0", "--quiet"], "n_qubits"),
+            (["train", "--epochs", "0", "--quiet"], "epochs must be >= 1"),
+            (["train", "--classes", "3,11", "--quiet"], "class 11 does not occur"),
+            (
+                ["train", "--dataset", "mnist", "--data-dir", "/nonexistent", "--quiet"],
+                "nonexistent",
+            ),
+            (["train", "--encoding", "angle", "--qubits", "30", "--quiet"], ""),
+            (["evaluate", "/no/such/model.safetensors"], "no model file"),
+            (["info", "/no/such/model.safetensors"], "no model file"),
+        ],
+    )
+    def test_one_line_and_exit_2(self, args, message):
+        """A user mistake prints one 'qimage: error:' line and exits 2, no traceback."""
+        proc = qimage(*args, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("qimage: error:") and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr
+
+    def test_bad_image(self, run_dir, tmp_path):
+        """A file Pillow cannot read is a clear error."""
+        bad = tmp_path / "x.png"
+        bad.write_text("not an image")
+        proc = qimage("predict", run_dir, bad, check=False)
+        assert proc.returncode == 2 and "not an image" in proc.stderr
+
+    def test_argparse_errors_exit_2(self):
+        """An unknown choice is reported by argparse with exit code 2."""
+        proc = qimage("train", "--model", "nope", check=False)
+        assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+    def test_resume_refuses_new_settings(self, run_dir):
+        """--resume only accepts --epochs as a change."""
+        proc = qimage("train", "--resume", run_dir, "--lr", "1", check=False)
+        assert proc.returncode == 2 and "only --epochs" in proc.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_saves_and_resume_finishes(tmp_path):
+    """SIGINT mid-training saves a checkpoint and exits 130; --resume then completes the run."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qimage",
+            "train",
+            "--n-train",
+            "300",
+            "--layers",
+            "2",
+            "--epochs",
+            "40",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "checkpoint saved" in stderr and f"--resume {out}" in stderr
+    done = qimage("train", "--resume", out, "--epochs", "3", "--quiet")
+    assert "test accuracy:" in done.stdout
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 1 + 3
+
+
+def test_no_module_state_leaks():
+    """Importing qimage does not import PennyLane, Qiskit or matplotlib."""
+    code = (
+        "import sys, qimage, qimage.sim, qimage.models, qimage.train, qimage.cli;"
+        "print(sorted(m for m in ('pennylane', 'qiskit', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+    assert np  # numpy is fine to import
