@@ -41,10 +41,10 @@ class TestHelp:
     def test_help_lists_commands(self):
         """qimage --help lists every command."""
         out = qimage("--help").stdout
-        for command in ("train", "evaluate", "predict", "info"):
+        for command in ("train", "evaluate", "predict", "info", "export"):
             assert command in out
 
-    @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info"])
+    @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "export"])
     def test_command_help(self, command):
         """Every command has --help."""
         assert "usage: qimage " + command in qimage(command, "--help").stdout
@@ -188,3 +188,47 @@ def test_no_module_state_leaks():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "[]"
     assert np  # numpy is fine to import
+
+
+class TestExport:
+    def test_qasm3_to_stdout_loads_in_qiskit(self, run_dir):
+        """qimage export prints OpenQASM 3 that Qiskit parses, with the state preparation."""
+        qasm3 = pytest.importorskip("qiskit.qasm3")
+        pytest.importorskip("qiskit_qasm3_import")
+        text = qimage("export", run_dir, "--index", "3").stdout
+        assert text.count("OPENQASM 3.0;") == 1 and "measure" in text
+        circuit = qasm3.loads(text)
+        assert circuit.num_qubits == 6 and circuit.size() > 50
+
+    def test_qasm2_file(self, run_dir, tmp_path):
+        """--format qasm2 --out writes a file Qiskit's OpenQASM 2 reader accepts."""
+        qasm2 = pytest.importorskip("qiskit.qasm2")
+        out = tmp_path / "c.qasm"
+        qimage("export", run_dir, "--format", "qasm2", "--out", out)
+        assert qasm2.load(str(out)).num_qubits == 6
+
+    def test_pennylane_script_runs(self, run_dir, tmp_path):
+        """--format pennylane writes a script whose QNode runs and returns <Z> per wire."""
+        pytest.importorskip("pennylane")
+        out = tmp_path / "circuit.py"
+        qimage("export", run_dir, "--format", "pennylane", "--out", out)
+        namespace: dict = {}
+        exec(out.read_text(), namespace)
+        values = [float(v) for v in namespace["circuit"]()]
+        assert len(values) == 6 and all(-1 <= v <= 1 for v in values)
+
+    def test_qiskit_qpy(self, run_dir, tmp_path):
+        """--format qiskit writes a QPY file that qiskit.qpy loads; without --out it refuses."""
+        qpy = pytest.importorskip("qiskit.qpy")
+        out = tmp_path / "c.qpy"
+        qimage("export", run_dir, "--format", "qiskit", "--out", out)
+        with open(out, "rb") as handle:
+            (circuit,) = qpy.load(handle)
+        assert circuit.num_qubits == 6
+        proc = qimage("export", run_dir, "--format", "qiskit", check=False)
+        assert proc.returncode == 2 and "--out" in proc.stderr
+
+    def test_bad_index(self, run_dir):
+        """An index beyond the test split is a clear error."""
+        proc = qimage("export", run_dir, "--index", "100000", check=False)
+        assert proc.returncode == 2 and "--index must be in" in proc.stderr

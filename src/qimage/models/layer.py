@@ -87,7 +87,7 @@ class QuantumLayer(nn.Module):
             state=self.qc.initial_state(flat, self.dtype),
             dtype=self.dtype,
         )
-        return out.reshape(*lead, self.n_outputs)
+        return out.reshape(*lead, self.n_outputs).to(x.dtype)  # like any layer: dtype in = out
 
     def extra_repr(self) -> str:
         qc = self.qc

@@ -1,0 +1,116 @@
+"""``qimage export MODEL``: the trained model's circuit for one input, ready for hardware.
+
+Formats: ``qasm3`` and ``qasm2`` (OpenQASM text; amplitude encoding becomes RY/CNOT
+state-preparation gates), ``qiskit`` (a QPY file for ``qiskit.qpy.load``) and ``pennylane``
+(a Python script defining a QNode). The input is an image file (``--input``) or a test image
+of the model's dataset (``--index``, default 0).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+from qimage.cli.evaluate import model_path
+from qimage.cli.predict import load_images
+from qimage.errors import CircuitError, DatasetError
+from qimage.export import PENNYLANE_GATES, capture_circuits, to_qasm, to_qiskit, with_state_prep
+from qimage.train import DataSpec, load_model, test_split
+
+FORMATS = ("qasm3", "qasm2", "qiskit", "pennylane")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a model's circuit (OpenQASM, Qiskit, PennyLane)",
+        description=__doc__.split("\n\n")[1],
+    )
+    p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
+    p.add_argument("--format", choices=FORMATS, default="qasm3", help="output format")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input", type=Path, help="image file to encode")
+    source.add_argument("--index", type=int, default=0, help="test image of the dataset")
+    p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
+    p.add_argument("--row", type=int, default=0, help="which patch (quanvolution models)")
+    p.add_argument("--out", type=Path, help="output file (default: stdout for text formats)")
+    p.set_defaults(run=run_export)
+
+
+def _image(args, loaded):
+    shape = tuple(loaded.info.get("image_shape", (8, 8)))
+    if args.input is not None:
+        return load_images(args.input, shape)[:1], str(args.input)
+    spec = DataSpec(**loaded.info["data"])
+    spec.data_dir = args.data_dir
+    images, labels, _ = test_split(spec)
+    if not 0 <= args.index < len(images):
+        raise DatasetError(f"--index must be in 0..{len(images) - 1}")
+    return images[
+        args.index : args.index + 1
+    ], f"test image {args.index} (label {labels[args.index]})"
+
+
+def run_export(args) -> int:
+    loaded = load_model(model_path(args.model))
+    if loaded.pipeline is None:
+        raise CircuitError(f"{args.model} has no saved preprocessing")
+    image, source = _image(args, loaded)
+    features = torch.as_tensor(loaded.pipeline.transform(image), dtype=torch.float32)
+    circuits = capture_circuits(loaded.model, features, row=args.row)
+    if args.format in ("qasm3", "qasm2"):
+        text = "\n".join(
+            f"// input: {source}\n" + to_qasm(c, int(args.format[-1])) for c in circuits
+        )
+        return _emit(args, text)
+    if args.format == "pennylane":
+        return _emit(args, "\n\n".join(pennylane_script(c, source) for c in circuits))
+    if args.out is None:
+        raise CircuitError("--format qiskit writes a QPY file: give --out FILE.qpy")
+    from qiskit import qpy
+
+    with open(args.out, "wb") as handle:
+        qpy.dump([to_qiskit(c, measure=True) for c in circuits], handle)
+    print(f"wrote {len(circuits)} circuit(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _emit(args, text: str) -> int:
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def pennylane_script(circuit, source: str) -> str:
+    """Python source of a PennyLane QNode equal to ``circuit``."""
+    flat = with_state_prep(circuit)
+    body = [
+        f"    qml.{PENNYLANE_GATES[op.gate]}({''.join(f'{a!r}, ' for a in op.angles)}"
+        f"wires={list(op.wires)})"
+        for op in flat.ops
+    ]
+    return "\n".join(
+        [
+            f"# qimage export, input: {source}",
+            f"# readout: {circuit.readout}",
+            "import pennylane as qml",
+            "",
+            f'dev = qml.device("default.qubit", wires={flat.n_qubits})',
+            "",
+            "",
+            "@qml.qnode(dev)",
+            "def circuit():",
+            *body,
+            f"    return [qml.expval(qml.PauliZ(w)) for w in {list(flat.measured)}]",
+            "",
+            "",
+            'if __name__ == "__main__":',
+            "    print(circuit())",
+            "",
+        ]
+    )

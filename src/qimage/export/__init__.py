@@ -1,0 +1,41 @@
+"""Export: a trained model's circuit for one input, as OpenQASM 2/3, Qiskit or PennyLane.
+
+* :func:`capture_circuits`: run a model on one sample and bind its circuits' angles;
+* :func:`to_qasm`, :func:`to_qiskit`, :func:`to_pennylane`: the targets;
+* :func:`prepare_state`: amplitude encoding as RY/RZ/CNOT gates (Möttönen et al.).
+"""
+
+from __future__ import annotations
+
+from qimage.export.bound import BoundCircuit, BoundOp, bind
+from qimage.export.decompose import DECOMPOSITIONS, QASM2_GATES, QASM3_GATES, lower
+from qimage.export.model import capture_circuits, describe_readout
+from qimage.export.stateprep import prepare_state, uniformly_controlled
+from qimage.export.targets import (
+    PENNYLANE_GATES,
+    QISKIT_GATES,
+    to_pennylane,
+    to_qasm,
+    to_qiskit,
+    with_state_prep,
+)
+
+__all__ = [
+    "DECOMPOSITIONS",
+    "PENNYLANE_GATES",
+    "QASM2_GATES",
+    "QASM3_GATES",
+    "QISKIT_GATES",
+    "BoundCircuit",
+    "BoundOp",
+    "bind",
+    "capture_circuits",
+    "describe_readout",
+    "lower",
+    "prepare_state",
+    "to_pennylane",
+    "to_qasm",
+    "to_qiskit",
+    "uniformly_controlled",
+    "with_state_prep",
+]
