@@ -41,10 +41,12 @@ class TestHelp:
     def test_help_lists_commands(self):
         """qimage --help lists every command."""
         out = qimage("--help").stdout
-        for command in ("train", "evaluate", "predict", "info", "export"):
+        for command in ("train", "evaluate", "predict", "info", "export", "bench", "report"):
             assert command in out
 
-    @pytest.mark.parametrize("command", ["train", "evaluate", "predict", "info", "export"])
+    @pytest.mark.parametrize(
+        "command", ["train", "evaluate", "predict", "info", "export", "bench", "report"]
+    )
     def test_command_help(self, command):
         """Every command has --help."""
         assert "usage: qimage " + command in qimage(command, "--help").stdout
@@ -232,3 +234,17 @@ class TestExport:
         """An index beyond the test split is a clear error."""
         proc = qimage("export", run_dir, "--index", "100000", check=False)
         assert proc.returncode == 2 and "--index must be in" in proc.stderr
+
+
+def test_bench_quick_slice_and_report(tmp_path):
+    """qimage bench --suite quick on a tiny slice, then qimage report on its results."""
+    out = tmp_path / "bench"
+    proc = qimage("bench", "--suite", "quick", "--max-cells", "2", "--out", out, "--quiet")
+    assert "2 cells run, 0 failed" in proc.stdout
+    assert len((out / "results.jsonl").read_text().splitlines()) == 2
+    again = qimage("bench", "--suite", "quick", "--max-cells", "1", "--out", out, "--quiet")
+    assert "1 cells run" in again.stdout and "2 already done" in again.stdout  # resumes
+    assert len((out / "results.jsonl").read_text().splitlines()) == 3
+    qimage("report", out)
+    assert "quantum" in (out / "report.md").read_text()
+    assert "data:image/png;base64," in (out / "report.html").read_text()

@@ -11,13 +11,13 @@ import argparse
 import sys
 
 from qimage import __version__
-from qimage.cli import evaluate, export, info, predict, train
+from qimage.cli import bench, evaluate, export, info, predict, report, train
 from qimage.errors import QimageError
 from qimage.train import TrainingInterrupted
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (train, evaluate, predict, info, export)
+COMMANDS = (train, evaluate, predict, info, export, bench, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

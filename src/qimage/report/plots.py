@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["plot_confusion", "plot_history"]
+__all__ = ["plot_bars", "plot_confusion", "plot_data_efficiency", "plot_history", "plot_scatter"]
 
 
 def _pyplot():
@@ -52,6 +52,58 @@ def plot_confusion(confusion: list[list[int]], class_names, path: str | Path, ti
     ax.set_yticks(range(n), class_names)
     ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
     fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_data_efficiency(curves: dict, path: str | Path, title: str = "") -> Path:
+    """Accuracy vs training-set size: ``curves[model] = [(n, mean, ci), ...]``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for model, points in sorted(curves.items()):
+        n, mean, ci = zip(*sorted(points), strict=True)
+        ax.errorbar(n, mean, yerr=ci, marker="o", capsize=3, label=model)
+    ax.set_xscale("log")
+    ax.set(xlabel="training images", ylabel="test accuracy", title=title or "data efficiency")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_scatter(
+    points: list[tuple[str, float, float, str]], xlabel: str, path, title="", log_x: bool = True
+) -> Path:
+    """Labelled points ``(label, x, accuracy, family)``, coloured by family."""
+    plt = _pyplot()
+    colours = {"quantum": "tab:purple", "classical": "tab:green"}
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for label, x, y, family in points:
+        ax.scatter([x], [y], color=colours.get(family, "grey"))
+        ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(xlabel=xlabel, ylabel="test accuracy", title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_bars(bars: list[tuple[str, float, float]], path, title: str = "") -> Path:
+    """Accuracy bars with 95% intervals: ``(label, mean, ci)``."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(bars) + 1.5), 3.5))
+    labels, means, cis = zip(*bars, strict=True)
+    ax.bar(range(len(bars)), means, yerr=cis, capsize=4, color="tab:purple", alpha=0.8)
+    ax.set_xticks(range(len(bars)), labels, rotation=20, ha="right", fontsize=8)
+    ax.set(ylabel="test accuracy", title=title, ylim=(0, 1))
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from qimage.train.checkpoint import load_checkpoint, save_checkpoint
 from qimage.train.config import OPTIMIZERS, SCHEDULES, TrainConfig
-from qimage.train.dataprep import DataSpec, PreparedData, prepare_data, test_split
+from qimage.train.dataprep import (
+    DataSpec,
+    PreparedData,
+    prepare_data,
+    select_data,
+    spec_pipeline,
+    test_split,
+)
 from qimage.train.experiment import (
     Result,
     RunConfig,
@@ -48,5 +55,7 @@ __all__ = [
     "run_experiment",
     "save_checkpoint",
     "save_model",
+    "select_data",
+    "spec_pipeline",
     "test_split",
 ]

@@ -23,7 +23,14 @@ from qimage.data import load_dataset
 from qimage.errors import TrainingError
 from qimage.preprocess import ClassSubset, Pipeline, make_pipeline, stratified_subsample
 
-__all__ = ["DataSpec", "PreparedData", "prepare_data", "test_split"]
+__all__ = [
+    "DataSpec",
+    "PreparedData",
+    "prepare_data",
+    "select_data",
+    "spec_pipeline",
+    "test_split",
+]
 
 
 @dataclass
@@ -104,18 +111,33 @@ def _pca_size(spec: DataSpec, image_shape: tuple[int, int]) -> int | None:
     return spec.max_features if n_pixels > spec.max_features else None
 
 
-def prepare_data(spec: DataSpec) -> PreparedData:
-    """Load, select and preprocess; the pipeline sees only training images when fitted."""
-    ds = load_dataset(spec.dataset, data_dir=spec.data_dir)
-    X_tr, y_tr, X_te, y_te, names = _select(spec, ds)
-    pipeline = make_pipeline(
-        ds.image_shape,
+def spec_pipeline(spec: DataSpec, image_shape: tuple[int, int]) -> Pipeline:
+    """The unfitted preprocessing pipeline the spec describes, for images of ``image_shape``."""
+    return make_pipeline(
+        image_shape,
         downsample=spec.downsample,
-        pca=_pca_size(spec, ds.image_shape),
+        pca=_pca_size(spec, image_shape),
         standardize=spec.standardize,
         scale=spec.scale,
         n_qubits=spec.n_qubits if spec.scale == "amplitude" else None,
     )
+
+
+def select_data(spec: DataSpec, ds) -> tuple:
+    """``(X_train, y_train, X_test, y_test, class_names)`` of a loaded dataset: the spec's
+    classes (relabelled) and stratified training subsample, still raw images.
+    """
+    return _select(spec, ds)
+
+
+def prepare_data(spec: DataSpec, dataset=None) -> PreparedData:
+    """Load, select and preprocess; the pipeline sees only training images when fitted.
+
+    ``dataset`` is an already loaded :class:`qimage.data.Dataset` to reuse (optional).
+    """
+    ds = dataset if dataset is not None else load_dataset(spec.dataset, data_dir=spec.data_dir)
+    X_tr, y_tr, X_te, y_te, names = _select(spec, ds)
+    pipeline = spec_pipeline(spec, ds.image_shape)
     Z_tr = pipeline.fit(X_tr).transform(X_tr)
     Z_te = pipeline.transform(X_te)
     if Z_tr.shape[0] < 2:

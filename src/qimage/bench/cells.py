@@ -1,0 +1,224 @@
+"""One benchmark cell: train one model on one task at one size with one seed, and score it.
+
+Registry models go through the same pieces as ``qimage train`` (``prepare_data``,
+``build_model``, ``fit``, ``evaluate``); scikit-learn models (RBF-SVC, quantum-kernel SVC)
+are fitted on the same preprocessed features. Hyperparameters come from
+:func:`search_hyperparameters`: k-fold cross-validation on the training split only, the
+preprocessing refitted inside every fold, the same number of candidates for every model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from qimage.bench.spec import BenchModel, Task
+from qimage.data import load_dataset
+from qimage.errors import QimageError
+from qimage.models import ModelConfig, QuantumLayer, build_model, count_parameters
+from qimage.train import (
+    DataSpec,
+    TrainConfig,
+    default_run_config,
+    evaluate,
+    fit,
+    select_data,
+    spec_pipeline,
+)
+
+__all__ = ["run_cell", "search_hyperparameters"]
+
+_TORCH_ONLY = ("frozen", "match")  # bench-level keys that are not ModelConfig fields
+
+
+@lru_cache(maxsize=8)
+def _dataset(name: str, data_dir: str | None):
+    return load_dataset(name, data_dir=data_dir)
+
+
+def _qubits(model: dict, task: Task) -> int:
+    if model.get("n_qubits", "auto") != "auto":
+        return model["n_qubits"]
+    if model.get("encoder") == "amplitude":
+        return max(1, math.ceil(math.log2(task.n_features())))
+    return task.n_features()
+
+
+def model_config(task: Task, bench: BenchModel, suite_models) -> ModelConfig:
+    """The :class:`ModelConfig` of a registry model on ``task`` (twins matched here)."""
+    fields = {k: v for k, v in bench.model.items() if k not in _TORCH_ONLY}
+    if "n_qubits" in fields:
+        fields["n_qubits"] = _qubits(bench.model, task)
+    config = ModelConfig(**fields)
+    if "match" in bench.model:
+        config.hidden = _matched_hidden(task, bench, suite_models)
+    return config
+
+
+def _matched_hidden(task: Task, twin: BenchModel, suite_models) -> int:
+    from qimage.models.classical import match_params
+
+    target = next(m for m in suite_models if m.name == twin.model["match"])
+    config = model_config(task, target, suite_models)
+    spec = data_spec(task, config, None, 0)
+    n_features = _feature_count(spec, task)
+    quantum = build_model(
+        dataclasses.replace(config, n_features=n_features, n_classes=task.n_classes())
+    )
+    own = _feature_count(data_spec(task, ModelConfig(name=twin.model["name"]), None, 0), task)
+    mlp = match_params(quantum, own, task.n_classes(), family=twin.model["name"])
+    return int(np.atleast_1d(mlp.hidden)[0])
+
+
+def _feature_count(spec: DataSpec, task: Task) -> int:
+    ds = _dataset(spec.dataset, spec.data_dir)
+    probe = ds.X_train[: max(4, spec.pca or 0) * 4]
+    return spec_pipeline(spec, ds.image_shape).fit(probe).transform(probe[:1]).shape[1]
+
+
+def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator=None):
+    """The preprocessing of a model on a task (as ``qimage train`` would choose it)."""
+    extra = {
+        "classes": list(task.classes) if task.classes else None,
+        "pca": task.pca,
+        "n_train": size,
+        "seed": seed,
+    }
+    if estimator == "qsvc":
+        return DataSpec(task.dataset, scale="angle", **extra)
+    if estimator == "svc":
+        return DataSpec(task.dataset, standardize=True, **extra)
+    return default_run_config(task.dataset, config, **extra).data
+
+
+def _freeze_quantum(model: torch.nn.Module) -> None:
+    for layer in model.modules():
+        if isinstance(layer, QuantumLayer):
+            layer.weights.requires_grad_(False)
+
+
+def _train_torch(config, train_cfg, X_tr, y_tr, frozen: bool, seed: int):
+    model = build_model(config, torch.Generator().manual_seed(seed))
+    if frozen:
+        _freeze_quantum(model)
+    start = time.perf_counter()
+    history = fit(model, X_tr, y_tr, train_cfg, progress=False)
+    return model, time.perf_counter() - start, history
+
+
+def _estimator(bench: BenchModel, seed: int, params: dict):
+    if bench.estimator == "svc":
+        from sklearn.svm import SVC
+
+        return SVC(kernel="rbf", random_state=seed, **{**bench.model, **params})
+    from qimage.estimators import QuantumKernelSVC
+
+    return QuantumKernelSVC(random_state=seed, **{**bench.model, **params})
+
+
+def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
+    """Preprocessed (X_fit, y_fit, X_eval, y_eval): the test split, or folds of train."""
+    ds = _dataset(spec.dataset, spec.data_dir)
+    X_tr, y_tr, X_te, y_te, _ = select_data(spec, ds)
+    if fit_idx is not None:
+        X_tr, y_tr, X_te, y_te = X_tr[fit_idx], y_tr[fit_idx], X_tr[eval_idx], y_tr[eval_idx]
+    pipeline = spec_pipeline(spec, ds.image_shape).fit(X_tr)
+    return pipeline.transform(X_tr), y_tr, pipeline.transform(X_te), y_te
+
+
+def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None) -> dict:
+    """Train with ``params`` and score on the test split (or on one fold)."""
+    train_params = {k: v for k, v in params.items() if k in TrainConfig.__dataclass_fields__}
+    if bench.estimator:
+        spec = data_spec(task, None, size, seed, bench.estimator)
+        spec.data_dir = data_dir
+        X, y, Xe, ye = _arrays(spec, task, *(folds or (None, None)))
+        est = _estimator(bench, seed, params)
+        start = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - start
+        pred = est.predict(Xe)
+        return _sklearn_result(pred, ye, seconds, len(y), task.n_classes())
+    config = model_config(task, bench, suite_models)
+    spec = data_spec(task, config, size, seed)
+    spec.data_dir = data_dir
+    X, y, Xe, ye = (torch.as_tensor(a) for a in _arrays(spec, task, *(folds or (None, None))))
+    config.n_features, config.n_classes = X.shape[1], task.n_classes()
+    train_cfg = TrainConfig(**{**bench.train, **train_params, "seed": seed})
+    model, seconds, history = _train_torch(
+        config, train_cfg, X.float(), y.long(), bench.model.get("frozen", False), seed
+    )
+    metrics = evaluate(model, Xe.float(), ye.long(), task.n_classes())
+    return {
+        "accuracy": metrics["accuracy"],
+        "confusion": metrics["confusion"],
+        "n_parameters": count_parameters(model),
+        "train_seconds": seconds,
+        "samples_per_s": float(np.mean([r["samples_per_s"] for r in history.rows])),
+        "epochs": len(history.rows),
+        "n_train": len(y),
+        "model_config": config.to_dict(),
+    }
+
+
+def _sklearn_result(pred, truth, seconds, n_train, n_classes) -> dict:
+    confusion = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(confusion, (np.asarray(truth), np.asarray(pred)), 1)
+    return {
+        "accuracy": float((np.asarray(pred) == np.asarray(truth)).mean()),
+        "confusion": confusion.tolist(),
+        "n_parameters": None,
+        "train_seconds": seconds,
+        "samples_per_s": n_train / seconds if seconds > 0 else None,
+        "epochs": None,
+        "n_train": n_train,
+    }
+
+
+def search_hyperparameters(
+    task, bench, suite_models, *, folds: int, size: int, data_dir=None, seed: int = 0
+) -> dict:
+    """The candidate with the best mean k-fold accuracy on (a subsample of) the training split."""
+    if not bench.search:
+        return {}
+    from sklearn.model_selection import StratifiedKFold
+
+    spec = data_spec(
+        task,
+        None if bench.estimator else model_config(task, bench, suite_models),
+        size,
+        seed,
+        bench.estimator,
+    )
+    spec.data_dir = data_dir
+    _, y, _, _, _ = select_data(spec, _dataset(spec.dataset, data_dir))
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(y, y))
+    keys = list(bench.search)
+    best, best_score = {}, -1.0
+    for values in itertools.product(*(bench.search[k] for k in keys)):
+        params = dict(zip(keys, values, strict=True))
+        score = np.mean(
+            [
+                _score(task, bench, suite_models, size, seed, params, data_dir, fold)["accuracy"]
+                for fold in splits
+            ]
+        )
+        if score > best_score:
+            best, best_score = params, float(score)
+    return {**best, "cv_accuracy": best_score}
+
+
+def run_cell(task, bench, suite_models, size, seed, params, data_dir=None) -> dict:
+    """Train and score one cell; errors are recorded, not raised, so a suite keeps going."""
+    chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
+    try:
+        result = _score(task, bench, suite_models, size, seed, chosen, data_dir)
+    except (QimageError, ValueError, MemoryError) as err:
+        return {"error": f"{type(err).__name__}: {err}"}
+    return {**result, "hyperparameters": params}

@@ -1,0 +1,159 @@
+"""Running a suite: resumable, one JSON line per finished cell, optionally in parallel.
+
+Results go to ``OUT/results.jsonl``; the hyperparameters chosen by cross-validation go to
+``OUT/search.jsonl``. Each line carries a key hashed from everything that defines it (task,
+model spec, size, seed, protocol version), so a rerun skips what is done and an interrupted
+benchmark resumes where it stopped. Lines are appended by the parent process only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from qimage import __version__
+from qimage.bench.cells import run_cell, search_hyperparameters
+from qimage.bench.spec import Suite
+from qimage.report.results import read_jsonl
+
+__all__ = ["PROTOCOL", "read_jsonl", "run_suite"]
+
+PROTOCOL = 1  # bump when results stop being comparable with earlier ones
+
+
+def _key(*parts) -> str:
+    text = json.dumps([PROTOCOL, *parts], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _append(path: Path, row: dict) -> None:
+    # A crash mid-write leaves a torn last line; start on a fresh line so it stays alone.
+    torn = path.is_file() and path.stat().st_size and path.read_bytes()[-1:] != b"\n"
+    with open(path, "a") as handle:
+        handle.write(("\n" if torn else "") + json.dumps(row) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _spec(obj) -> dict:
+    return dataclasses.asdict(obj)
+
+
+class _Searcher:
+    """Hyperparameters per (task, model), searched once, when first needed, and remembered
+    in ``search.jsonl`` (so a rerun or a resumed run does not search again).
+    """
+
+    def __init__(self, suite: Suite, out: Path, data_dir, progress):
+        self.suite, self.path, self.data_dir, self.say = (
+            suite,
+            out / "search.jsonl",
+            data_dir,
+            progress,
+        )
+        self.done = {row["key"]: row["params"] for row in read_jsonl(self.path)}
+
+    def __call__(self, task, model) -> dict:
+        suite = self.suite
+        key = _key("search", _spec(task), _spec(model), suite.cv_folds, suite.search_size)
+        if key not in self.done:
+            self.say(
+                f"searching {model.name} on {task.name} ({model.budget()} candidates, "
+                f"{suite.cv_folds}-fold)"
+            )
+            params = search_hyperparameters(
+                task,
+                model,
+                suite.models[task.name],
+                folds=suite.cv_folds,
+                size=suite.search_size,
+                data_dir=self.data_dir,
+            )
+            _append(
+                self.path, {"key": key, "task": task.name, "model": model.name, "params": params}
+            )
+            self.done[key] = params
+        return self.done[key]
+
+
+def _job(args):
+    task, model, models, size, seed, params, data_dir, threads = args
+    import torch
+
+    torch.set_num_threads(threads)
+    return run_cell(task, model, models, size, seed, params, data_dir)
+
+
+def _row(suite, task, model, size, seed, result) -> dict:
+    return {
+        "suite": suite.name, "task": task.name, "task_label": task.label,
+        "model": model.name, "family": model.family, "twin": model.twin,
+        "ablation_of": model.ablation_of, "ablation": model.ablation,
+        "size": size, "seed": seed, "qimage": __version__, "finished": time.time(),
+        **result,
+    }  # fmt: skip
+
+
+def run_suite(
+    suite: Suite,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    data_dir=None,
+    max_cells: int | None = None,
+    progress=None,
+) -> dict:
+    """Run every unfinished cell of ``suite`` into ``out``; returns counts done/skipped/failed.
+
+    ``max_cells`` stops after that many new cells (hyperparameters are searched only for
+    the models those cells need).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda message: None)
+    todo, skipped = _pending(suite, out, data_dir, max_cells, say)
+    counts = {"done": 0, "skipped": skipped, "failed": 0, "todo": len(todo)}
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    jobs = [
+        (t, m, suite.models[t.name], size, seed, params, data_dir, threads)
+        for _, t, m, size, seed, params in todo
+    ]
+    for (key, task, model, size, seed, _), result in zip(todo, _map(jobs, workers), strict=True):
+        _append(out / "results.jsonl", {"key": key, **_row(suite, task, model, size, seed, result)})
+        counts["failed" if "error" in result else "done"] += 1
+        outcome = result.get("error") or f"accuracy {result['accuracy']:.4f}"
+        say(f"{task.name} {model.name} n={size or 'full'} seed={seed}: {outcome}")
+    return counts
+
+
+def _pending(suite: Suite, out: Path, data_dir, max_cells, say) -> tuple[list, int]:
+    """The cells still to run (with their hyperparameters) and how many are already done."""
+    search = _Searcher(suite, out, data_dir, say)
+    done = {row["key"] for row in read_jsonl(out / "results.jsonl")}
+    todo, skipped = [], 0
+    for task, model, size, seed in suite.cells():
+        if max_cells is not None and len(todo) >= max_cells:
+            break
+        params = search(task, model)
+        key = _key("cell", _spec(task), _spec(model), size, seed, params)
+        if key in done:
+            skipped += 1
+        else:
+            todo.append((key, task, model, size, seed, params))
+    return todo, skipped
+
+
+def _map(jobs, workers: int):
+    if workers <= 1:
+        yield from map(_job, jobs)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(_job, jobs)

@@ -1,0 +1,98 @@
+"""What a benchmark is made of: tasks, models and suites, as reviewable data.
+
+* A :class:`Task` is a dataset, optionally a class subset and a feature size, and the
+  training-set sizes of its data-efficiency curve.
+* A :class:`BenchModel` is a model (a registry model trained by :func:`qimage.train.fit`,
+  or a scikit-learn estimator), its search space, its matched classical twin and, for an
+  ablation, the model it ablates and how.
+* A :class:`Suite` is tasks x models x sizes x seeds, plus the search budget.
+
+Twins are matched at run time: ``{"name": "mlp", "match": "qnn"}`` builds the MLP whose
+trainable-parameter count is closest to the quantum model ``qnn`` on the same task.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["BenchModel", "Suite", "Task"]
+
+FULL = None
+"""A training-set size meaning "the whole official training split"."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A dataset, optionally a class subset and PCA size, and the sizes to train on."""
+
+    name: str
+    dataset: str
+    label: str
+    image_side: int
+    classes: tuple[int, ...] | None = None
+    pca: int | None = None
+    sizes: tuple[int | None, ...] = (FULL,)
+
+    def n_features(self) -> int:
+        """Features per sample before model-specific scaling (PCA size or pixels)."""
+        return self.pca or self.image_side**2
+
+    def n_classes(self) -> int:
+        return len(self.classes) if self.classes else 10
+
+
+@dataclass(frozen=True)
+class BenchModel:
+    """One model of the benchmark.
+
+    Attributes:
+        name: unique name in the suite, e.g. ``"qnn"`` or ``"qnn:separable"``.
+        family: ``"quantum"`` or ``"classical"``.
+        model: :class:`qimage.models.ModelConfig` fields (registry models), or estimator
+            parameters (``estimator`` set). ``n_qubits: "auto"`` takes one qubit per
+            feature (angle encodings) or the fewest that hold the features (amplitude).
+        estimator: ``"svc"`` (RBF) or ``"qsvc"`` (quantum kernel) for scikit-learn models.
+        train: :class:`qimage.train.TrainConfig` fields.
+        search: hyperparameter -> candidates, chosen by cross-validation on the training
+            split (every model gets the same number of candidates).
+        twin: name of the matched classical twin (quantum models).
+        ablation_of / ablation: the model this one ablates and how (``"separable"``,
+            ``"frozen"`` or ``"classical-part"``).
+        sizes: training-set sizes for this model (default: the task's).
+    """
+
+    name: str
+    family: str
+    model: dict = field(default_factory=dict)
+    estimator: str | None = None
+    train: dict = field(default_factory=dict)
+    search: dict = field(default_factory=dict)
+    twin: str | None = None
+    ablation_of: str | None = None
+    ablation: str | None = None
+    sizes: tuple[int | None, ...] | None = None
+
+    def budget(self) -> int:
+        """Number of hyperparameter combinations searched."""
+        return math.prod(len(v) for v in self.search.values()) if self.search else 1
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Tasks x models x sizes x seeds, and the search protocol."""
+
+    name: str
+    tasks: tuple[Task, ...]
+    models: dict[str, tuple[BenchModel, ...]]  # task name -> models
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    cv_folds: int = 3
+    search_size: int = 500  # hyperparameters are searched on at most this many samples
+
+    def cells(self):
+        """Every (task, model, n_train, seed), in a stable order."""
+        for task in self.tasks:
+            for model in self.models[task.name]:
+                for size in model.sizes or task.sizes:
+                    for seed in self.seeds:
+                        yield task, model, size, seed

@@ -1,0 +1,198 @@
+"""The benchmark suites: ``quick`` (minutes, smoke-tested in CI), ``standard`` (about an
+hour on 2 cores, its results committed under ``docs/benchmark/``) and ``full`` (hours).
+
+Every quantum model comes with its ablations (separable: no entanglement; frozen: random
+circuit, only the readout trained; classical-part: the model without its circuit, where it
+has classical parts) and a classical twin with a matched parameter count, trained by the same
+loop with the same budget and the same search budget.
+"""
+
+from __future__ import annotations
+
+from qimage.bench.spec import FULL, BenchModel, Suite, Task
+
+__all__ = ["SUITES"]
+
+LR_QUANTUM = {"lr": [0.01, 0.03, 0.1]}
+LR_CLASSICAL = {"lr": [0.001, 0.003, 0.01]}
+C_SVC = {"C": [0.3, 1.0, 3.0]}
+
+
+def with_ablations(
+    name, model, train, *, classical_part=None, sizes_ablations=(FULL,), search=None, twin="mlp"
+):
+    """A quantum model, its separable and frozen ablations, and its matched twin."""
+    search = search or LR_QUANTUM
+    ansatz = model.get("ansatz", "strongly_entangling")
+    separable = {**model, "ansatz": "separable", "ansatz_options": {"of": ansatz}}
+    out = [
+        BenchModel(name, "quantum", model, train=train, search=search, twin=f"{name}:twin"),
+        BenchModel(
+            f"{name}:separable",
+            "quantum",
+            separable,
+            train=train,
+            search=search,
+            ablation_of=name,
+            ablation="separable",
+            sizes=sizes_ablations,
+        ),
+        BenchModel(
+            f"{name}:frozen",
+            "quantum",
+            {**model, "frozen": True},
+            train=train,
+            search=search,
+            ablation_of=name,
+            ablation="frozen",
+            sizes=sizes_ablations,
+        ),
+        BenchModel(
+            f"{name}:twin",
+            "classical",
+            {"name": twin, "match": name},
+            train=train,
+            search=LR_CLASSICAL,
+        ),
+    ]
+    if classical_part:
+        out.append(
+            BenchModel(
+                f"{name}:classical-part",
+                "classical",
+                {"name": classical_part},
+                train=train,
+                search=LR_CLASSICAL,
+                ablation_of=name,
+                ablation="classical-part",
+                sizes=sizes_ablations,
+            )
+        )
+    return out
+
+
+def baselines(train, sizes=None):
+    """The classical strong baselines: logistic regression, RBF-SVC and an MLP."""
+    return [
+        BenchModel(
+            "logreg", "classical", {"name": "logreg"}, train=train, search=LR_CLASSICAL, sizes=sizes
+        ),
+        BenchModel(
+            "mlp",
+            "classical",
+            {"name": "mlp", "hidden": 64},
+            train=train,
+            search=LR_CLASSICAL,
+            sizes=sizes,
+        ),
+        BenchModel(
+            "rbf-svc", "classical", {"gamma": "scale"}, estimator="svc", search=C_SVC, sizes=sizes
+        ),
+    ]
+
+
+DIGITS = Task("digits", "digits", "8x8 digits, 10 classes", 8, sizes=(50, 100, 250, 500, FULL))
+DIGITS_QUICK = Task("digits", "digits", "8x8 digits, 10 classes", 8, sizes=(100, FULL))
+MNIST35 = {
+    d: Task(
+        f"mnist35-pca{d}",
+        "mnist",
+        f"MNIST 3 vs 5, PCA {d}",
+        28,
+        classes=(3, 5),
+        pca=d,
+        sizes=(250, 1000),
+    )
+    for d in (4, 8, 10)
+}
+MNIST10 = Task("mnist10", "mnist", "MNIST, 10 classes", 28, sizes=(1000, 5000))
+FASHION10 = Task("fashion10", "fashion-mnist", "Fashion-MNIST, 10 classes", 28, sizes=(1000, 5000))
+
+_QNN_DIGITS = {
+    "name": "qnn",
+    "encoder": "amplitude",
+    "n_qubits": 6,
+    "n_layers": 8,
+    "readout": "probs",
+}
+_QNN_QUICK = {**_QNN_DIGITS, "n_layers": 3}
+_DRESSED = {"name": "dressed", "encoder": "angle", "n_qubits": 6, "n_layers": 3}
+_QUANV = {"name": "quanv", "patch": 2, "stride": 2, "n_layers": 1}
+_REUPLOAD = {
+    "name": "qnn",
+    "encoder": "reupload",
+    "n_qubits": "auto",
+    "n_layers": 3,
+    "readout": "expval",
+}
+_QNN_MNIST = {
+    "name": "qnn",
+    "encoder": "amplitude",
+    "n_qubits": 10,
+    "n_layers": 8,
+    "readout": "probs",
+}
+
+_T_DIGITS = {"epochs": 20, "batch_size": 32}
+_T_QUICK = {"epochs": 4, "batch_size": 32}
+_T_MNIST = {"epochs": 6, "batch_size": 64}
+
+
+def _pca_task_models(task: Task, train: dict):
+    qsvc = BenchModel(
+        "qsvc",
+        "quantum",
+        {"kernel": "fidelity", "encoder": "iqp", "reps": 2},
+        estimator="qsvc",
+        search=C_SVC,
+    )
+    return (*with_ablations("reupload", _REUPLOAD, train), qsvc, *baselines(train))
+
+
+QUICK = Suite(
+    "quick",
+    (DIGITS_QUICK,),
+    {
+        "digits": (
+            *with_ablations("qnn", _QNN_QUICK, _T_QUICK),
+            *baselines(_T_QUICK)[:1],
+            baselines(_T_QUICK)[2],
+        )
+    },
+    seeds=(0, 1),
+    cv_folds=2,
+    search_size=300,
+)
+
+STANDARD = Suite(
+    "standard",
+    (DIGITS, MNIST35[4], MNIST35[8]),
+    {
+        "digits": (
+            *with_ablations("qnn", _QNN_DIGITS, _T_DIGITS),
+            *with_ablations("dressed", _DRESSED, _T_DIGITS, classical_part="dressed_classical"),
+            *with_ablations("quanv", _QUANV, _T_DIGITS, classical_part="quanv_twin"),
+            *baselines(_T_DIGITS),
+        ),
+        "mnist35-pca4": _pca_task_models(MNIST35[4], _T_DIGITS),
+        "mnist35-pca8": _pca_task_models(MNIST35[8], _T_DIGITS),
+    },
+)
+
+FULL_SUITE = Suite(
+    "full",
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST35[10], MNIST10, FASHION10),
+    {
+        **STANDARD.models,
+        "mnist35-pca10": _pca_task_models(MNIST35[10], _T_DIGITS),
+        "mnist10": (
+            *with_ablations("qnn", _QNN_MNIST, _T_MNIST),
+            *with_ablations("quanv", _QUANV, _T_MNIST, classical_part="quanv_twin"),
+            *baselines(_T_MNIST),
+        ),
+        "fashion10": (*with_ablations("qnn", _QNN_MNIST, _T_MNIST), *baselines(_T_MNIST)),
+    },
+)
+
+SUITES = {s.name: s for s in (QUICK, STANDARD, FULL_SUITE)}
+"""Suites by name."""

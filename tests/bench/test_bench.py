@@ -1,0 +1,139 @@
+"""The benchmark runner: cells, resumable JSON lines, cross-validated search, twins."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qimage.bench import SUITES, BenchModel, Suite, Task, read_jsonl, run_suite
+from qimage.bench.cells import model_config
+
+TASK = Task("digits", "digits", "8x8 digits", 8, classes=(0, 1, 2), sizes=(60, None))
+TINY_QNN = {"name": "qnn", "encoder": "amplitude", "n_qubits": 6, "n_layers": 1, "readout": "probs"}
+TRAIN = {"epochs": 1, "batch_size": 32}
+MODELS = (
+    BenchModel(
+        "qnn", "quantum", TINY_QNN, train=TRAIN, search={"lr": [0.05, 0.1]}, twin="qnn:twin"
+    ),
+    BenchModel(
+        "qnn:twin",
+        "classical",
+        {"name": "mlp", "match": "qnn"},
+        train=TRAIN,
+        search={"lr": [0.01, 0.03]},
+    ),
+    BenchModel(
+        "qnn:frozen",
+        "quantum",
+        {**TINY_QNN, "frozen": True},
+        train=TRAIN,
+        ablation_of="qnn",
+        ablation="frozen",
+        sizes=(None,),
+    ),
+    BenchModel(
+        "rbf-svc", "classical", {"gamma": "scale"}, estimator="svc", search={"C": [0.5, 2.0]}
+    ),
+)
+SUITE = Suite("tiny", (TASK,), {"digits": MODELS}, seeds=(0, 1), cv_folds=2, search_size=60)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """The tiny suite, run once."""
+    out = tmp_path_factory.mktemp("bench")
+    counts = run_suite(SUITE, out)
+    return out, counts
+
+
+class TestRunner:
+    def test_every_cell_once(self, results):
+        """One JSON line per (task, model, size, seed), none failed."""
+        out, counts = results
+        rows = read_jsonl(out / "results.jsonl")
+        expected = sum(1 for _ in SUITE.cells())
+        assert counts == {"done": expected, "skipped": 0, "failed": 0, "todo": expected}
+        assert len(rows) == expected == len({r["key"] for r in rows})
+        assert all(0 <= r["accuracy"] <= 1 for r in rows)
+
+    def test_rerun_skips_finished_cells(self, results):
+        """A second run does nothing: every cell is already there."""
+        out, _ = results
+        before = (out / "results.jsonl").read_text()
+        counts = run_suite(SUITE, out)
+        assert counts["done"] == 0 and counts["skipped"] == sum(1 for _ in SUITE.cells())
+        assert (out / "results.jsonl").read_text() == before
+
+    def test_interrupted_run_resumes(self, results, tmp_path):
+        """Two cells, a torn line from a crash, then the rest: every cell exactly once."""
+        out, _ = results
+        (tmp_path / "search.jsonl").write_text((out / "search.jsonl").read_text())
+        first = run_suite(SUITE, tmp_path, max_cells=2)
+        with open(tmp_path / "results.jsonl", "a") as handle:
+            handle.write('{"key": "torn')  # a crash mid-write
+        rest = run_suite(SUITE, tmp_path)
+        keys = [r["key"] for r in read_jsonl(tmp_path / "results.jsonl")]
+        assert first["done"] == 2 and rest["skipped"] == 2
+        assert len(keys) == len(set(keys)) == sum(1 for _ in SUITE.cells())
+
+    def test_search_is_recorded(self, results):
+        """Hyperparameters are chosen from the candidates by CV and written once per model."""
+        out, _ = results
+        rows = read_jsonl(out / "search.jsonl")
+        by_model = {r["model"]: r["params"] for r in rows}
+        assert by_model["qnn"]["lr"] in (0.05, 0.1) and by_model["rbf-svc"]["C"] in (0.5, 2.0)
+        assert 0 <= by_model["qnn"]["cv_accuracy"] <= 1
+        assert len(rows) == len(MODELS)
+
+    def test_frozen_trains_only_the_readout(self, results):
+        """The frozen ablation has only the readout's scale and bias trainable."""
+        out, _ = results
+        frozen = [r for r in read_jsonl(out / "results.jsonl") if r["model"] == "qnn:frozen"]
+        assert frozen and all(r["n_parameters"] == 2 * 3 for r in frozen)
+
+    def test_twin_matches_parameter_count(self):
+        """The matched twin's parameter count is the closest an MLP can get to the QNN's."""
+        from qimage.models import build_model, count_parameters
+
+        def count(bench):
+            config = model_config(TASK, bench, MODELS)
+            config.n_features, config.n_classes = 64, 3
+            return count_parameters(build_model(config))
+
+        n_qnn, n_twin = count(MODELS[0]), count(MODELS[1])
+        assert n_qnn == 6 * 1 * 3 + 2 * 3  # Rot weights + one scale and bias per class
+        sizes = [64 * h + h + h * 3 + 3 for h in range(1, 10)]  # MLP 64 -> h -> 3
+        assert abs(n_twin - n_qnn) == min(abs(n - n_qnn) for n in sizes)
+
+    def test_rows_carry_what_the_report_needs(self, results):
+        """Rows record family, twin, ablation, size, seed, timing and the confusion matrix."""
+        out, _ = results
+        row = read_jsonl(out / "results.jsonl")[0]
+        for key in (
+            "family",
+            "twin",
+            "ablation_of",
+            "size",
+            "seed",
+            "train_seconds",
+            "confusion",
+            "hyperparameters",
+            "n_train",
+        ):
+            assert key in row
+        assert json.dumps(row)
+
+
+def test_suites_are_well_formed():
+    """Every suite's twins and ablations name models of the same task, with equal budgets."""
+    for suite in SUITES.values():
+        for task in suite.tasks:
+            names = {m.name for m in suite.models[task.name]}
+            for m in suite.models[task.name]:
+                assert m.twin is None or m.twin in names, (suite.name, m.name)
+                assert m.ablation_of is None or m.ablation_of in names
+                if "match" in m.model:
+                    assert m.model["match"] in names
+            budgets = {m.budget() for m in suite.models[task.name]}
+            assert len(budgets) == 1, f"{suite.name}/{task.name}: unequal search budgets"

@@ -1,0 +1,134 @@
+"""The report: statistics against SciPy, verdicts from numbers, Markdown and HTML output."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from qimage.errors import QimageError
+from qimage.report import build_report
+from qimage.report.stats import group, paired_test, summarise
+from qimage.report.verdict import task_verdicts
+
+
+class TestStats:
+    def test_confidence_interval_matches_scipy(self, rng):
+        """The 95% interval equals SciPy's t-interval."""
+        values = list(rng.uniform(0.8, 0.9, 5))
+        low, high = scipy_stats.t.interval(
+            0.95, 4, loc=np.mean(values), scale=scipy_stats.sem(values)
+        )
+        s = summarise(values)
+        assert s.mean == pytest.approx(np.mean(values))
+        assert s.ci == pytest.approx((high - low) / 2)
+
+    def test_paired_test_matches_scipy(self, rng):
+        """The paired test equals scipy.stats.ttest_rel over the shared seeds."""
+        a = dict(enumerate(rng.uniform(0.8, 0.9, 5)))
+        b = {**dict(enumerate(rng.uniform(0.7, 0.9, 5))), 9: 0.5}  # seed 9 has no partner
+        diff, p, n = paired_test(a, b)
+        want = scipy_stats.ttest_rel([a[i] for i in range(5)], [b[i] for i in range(5)])
+        assert n == 5 and p == pytest.approx(want.pvalue)
+        assert diff == pytest.approx(np.mean([a[i] - b[i] for i in range(5)]))
+
+    def test_single_seed_has_no_test(self):
+        """One seed gives a difference but no p-value."""
+        _, p, n = paired_test({0: 0.9}, {0: 0.8})
+        assert n == 1 and np.isnan(p)
+
+
+def _rows(q, twin, sep, size=None):
+    out = []
+    for model, family, accs, extra in (
+        ("qnn", "quantum", q, {"twin": "qnn:twin"}),
+        ("qnn:twin", "classical", twin, {}),
+        ("qnn:separable", "quantum", sep, {"ablation_of": "qnn", "ablation": "separable"}),
+    ):
+        for seed, acc in enumerate(accs):
+            out.append(
+                {
+                    "task": "t",
+                    "task_label": "Task T",
+                    "model": model,
+                    "family": family,
+                    "size": size,
+                    "seed": seed,
+                    "accuracy": acc,
+                    "n_parameters": 10,
+                    "n_train": 100 if size is None else size,
+                    "train_seconds": 1.0,
+                    "confusion": [[5, 1], [2, 4]],
+                    "suite": "s",
+                    "twin": None,
+                    "ablation_of": None,
+                    "ablation": None,
+                    **extra,
+                }
+            )
+    return out
+
+
+class TestVerdicts:
+    def test_significant_gap_is_reported(self):
+        """A clear gap to the twin is stated in points and called significant."""
+        rows = _rows(
+            [0.80, 0.81, 0.79, 0.80, 0.82],
+            [0.90, 0.92, 0.91, 0.90, 0.93],
+            [0.80, 0.80, 0.79, 0.81, 0.82],
+        )
+        models = [
+            {k: r[k] for k in ("model", "family", "twin", "ablation_of", "ablation")}
+            for r in rows[::5]
+        ]
+        text = " ".join(task_verdicts(group(rows), "t", "Task T", [None], models))
+        assert "qnn" in text and "points below its matched classical twin" in text
+        assert "significant, paired t-test over 5 seeds" in text
+        assert "Removing entanglement (qnn:separable) changes accuracy by" in text
+        assert "(not significant" in text  # the separable ablation makes no real difference
+
+    def test_data_efficiency_answer(self):
+        """At the smallest size the verdict answers whether a quantum model is ahead."""
+        rows = _rows([0.6, 0.61, 0.6], [0.5, 0.52, 0.49], [0.5, 0.5, 0.5], size=50)
+        rows += _rows([0.8, 0.8, 0.8], [0.9, 0.9, 0.9], [0.8, 0.8, 0.8], size=None)
+        models = [
+            {
+                "model": "qnn",
+                "family": "quantum",
+                "twin": "qnn:twin",
+                "ablation_of": None,
+                "ablation": None,
+            },
+            {
+                "model": "qnn:twin",
+                "family": "classical",
+                "twin": None,
+                "ablation_of": None,
+                "ablation": None,
+            },
+        ]
+        text = " ".join(task_verdicts(group(rows), "t", "Task T", [50, None], models))
+        assert "with 50 training images, qnn is" in text
+        assert "a quantum model is significantly ahead of its twin there" in text
+
+
+class TestBuild:
+    def test_markdown_and_self_contained_html(self, tmp_path):
+        """build_report writes Markdown with images and HTML with the images embedded."""
+        rows = _rows([0.8, 0.81], [0.9, 0.91], [0.8, 0.79], size=50)
+        rows += _rows([0.85, 0.86], [0.95, 0.94], [0.84, 0.85])
+        (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        paths = build_report(tmp_path, command="qimage bench --suite x")
+        md = paths["markdown"].read_text()
+        assert "| qnn:twin |" in md and "![data efficiency](img/t-efficiency.png)" in md
+        assert "Reproduce with: qimage bench --suite x" in md
+        page = paths["html"].read_text()
+        assert page.count("data:image/png;base64,") >= 4 and "<table>" in page
+        assert (tmp_path / "img" / "t-quantum-confusion.png").is_file()
+
+    def test_no_results(self, tmp_path):
+        """An empty folder is a clear error."""
+        with pytest.raises(QimageError, match="no benchmark results"):
+            build_report(tmp_path)

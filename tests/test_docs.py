@@ -1,0 +1,109 @@
+"""The docs cannot rot: every example in README.md and docs/*.md runs here.
+
+* A fenced ``python`` block runs; the blocks of one file share a namespace, in order.
+  A ``text`` block right after it is its expected output (``...`` matches anything, as in
+  doctest's ELLIPSIS).
+* A fenced ``console`` block preceded by ``<!-- test -->`` runs each ``$ qimage ...`` line;
+  the lines after it, up to the next ``$``, are its expected output (ellipsis allowed).
+* ``<!-- skip-test -->`` before a block exempts it (for commands that download, say).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import io
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"(<!-- (?:test|skip-test) -->\n)?```(\w+)\n(.*?)```", re.S)
+CHECKER = doctest.OutputChecker()
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def blocks(path: Path):
+    """(marker, language, body) of every fenced block, in order."""
+    for match in FENCE.finditer(path.read_text()):
+        marker = (match.group(1) or "").strip()
+        yield marker, match.group(2), match.group(3)
+
+
+def python_examples(path: Path):
+    """(code, expected output or None) pairs."""
+    found, pending = [], None
+    for marker, language, body in blocks(path):
+        if language == "text" and pending is not None:
+            found[-1] = (found[-1][0], body)
+        pending = None
+        if language == "python" and marker != "<!-- skip-test -->":
+            found.append((body, None))
+            pending = body
+    return found
+
+
+def console_examples(path: Path):
+    """(command, expected output) pairs of console blocks marked for testing."""
+    found = []
+    for marker, language, body in blocks(path):
+        if language != "console" or marker != "<!-- test -->":
+            continue
+        for chunk in re.split(r"^\$ ", body, flags=re.M)[1:]:
+            command, _, expected = chunk.partition("\n")
+            found.append((command.strip(), expected))
+    return found
+
+
+def _check(expected: str, got: str, what: str) -> None:
+    if not CHECKER.check_output(expected, got, FLAGS):
+        pytest.fail(f"{what}: output differs\n--- expected\n{expected}\n--- got\n{got}")
+
+
+def _docs_with(kind):
+    return [p for p in DOCS if kind(p)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", _docs_with(python_examples), ids=lambda p: p.name)
+def test_python_examples(path, tmp_path, monkeypatch):
+    """Every Python example of the file runs and prints what the docs show."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    for i, (code, expected) in enumerate(python_examples(path)):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"{path.name}[{i}]", "exec"), namespace)
+        if expected is not None:
+            _check(expected, out.getvalue(), f"{path.name} block {i}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", _docs_with(console_examples), ids=lambda p: p.name)
+def test_console_examples(path, tmp_path):
+    """Every console example marked for testing runs and prints what the docs show."""
+    env = {**os.environ, "COLUMNS": "120"}
+    for command, expected in console_examples(path):
+        argv = shlex.split(command)
+        assert argv[0] == "qimage", f"only qimage commands are run: {command}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "qimage", *argv[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+        _check(expected, proc.stdout, command)
+
+
+def test_the_harness_finds_examples():
+    """The README's Python example is found (the harness itself works)."""
+    assert python_examples(ROOT / "README.md")
