@@ -8,6 +8,7 @@ during training saves a checkpoint and exits with code 130.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from qimage import __version__
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qimage: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (qimage info | head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
