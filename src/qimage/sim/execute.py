@@ -1,92 +1,51 @@
-"""Running a circuit: angles, gate tensors, evolution, measurement and the three gradients.
+"""Running a circuit: angles, fused block tensors, evolution, measurement and the gradients.
 
 :func:`run` is the engine's entry point. It
 
-1. gathers every gate angle of the circuit into one ``(B|1, P)`` tensor (``P`` = number of
-   parameter slots) from the inputs ``x`` and the weights ``w``, so that the chain rule to
-   ``x`` and ``w`` is ordinary autograd;
-2. builds each op's gate tensor from the gate table, shared (leading size 1) when the op's
-   angles do not depend on the sample;
-3. evolves the initial state through the kernels and measures it.
+1. compiles the circuit once into a plan of fused blocks (:mod:`qimage.sim.fusion`);
+2. gathers every gate angle into one ``(B|1, P)`` tensor (``P`` = number of parameter slots)
+   from the inputs ``x`` and the weights ``w``, so that the chain rule to ``x`` and ``w`` is
+   ordinary autograd;
+3. builds every block's tensor (:mod:`qimage.sim.build`): shared (leading size 1) when none
+   of its ops depends on the sample, so a trainable layer is built once per step;
+4. evolves the initial state block by block (:mod:`qimage.sim.apply`) and measures it.
+   From ``|0...0>`` the first block on each wire group is folded into a product state.
 
 Gradients, chosen per call with ``diff_method``:
 
-* ``"backprop"``: autograd through every step (memory grows with circuit depth);
+* ``"backprop"``: autograd through every block (memory grows with the number of blocks);
 * ``"adjoint"``: an :class:`torch.autograd.Function` that keeps only the final state and, in
-  the backward pass, un-computes the circuit gate by gate while pulling the gradient back
-  (Jones and Gacon 2020, arXiv:2009.02823). Memory O(B * 2^n). It yields gradients of every
-  gate tensor, so the gradient to angles, inputs and weights follows by autograd;
-* ``"parameter-shift"``: exact shift rules from the gate table (two terms for Pauli
-  rotations, four for controlled rotations). All shifted circuits of a batch go through one
-  batched evaluation (in memory-bounded chunks). This is what hardware can do, and it works
-  with shots.
+  the backward pass, un-computes the circuit block by block while pulling the gradient back
+  (Jones and Gacon 2020, arXiv:2009.02823). Memory O(B * 2^n). It yields the gradient of
+  every block tensor (for a shared block one GEMM over the batch), and autograd carries it
+  through the fusion to angles, inputs and weights;
+* ``"parameter-shift"``: exact shift rules from the gate table (:mod:`qimage.sim.shift`),
+  all shifted circuits evaluated as batches. This is what hardware can do; it works with
+  shots.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
 
 from qimage.errors import CircuitError
+from qimage.sim import apply, columns
+from qimage.sim.build import block_tensors, folded_state
 from qimage.sim.circuit import Circuit
-from qimage.sim.gates import GATES, Gate
-from qimage.sim.kernels import KERNELS
+from qimage.sim.fusion import Plan, compile_plan
 from qimage.sim.measure import ExpvalZ
-from qimage.sim.memory import check_memory, memory_limit, state_bytes
-from qimage.sim.state import check_complex_dtype, zero_state
+from qimage.sim.memory import check_memory
+from qimage.sim.shift import ParameterShift
+from qimage.sim.state import check_complex_dtype
 
-__all__ = ["DIFF_METHODS", "evolve", "run"]
+__all__ = ["DIFF_METHODS", "Executor", "compile_plan", "evolve", "run"]
 
 DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 
-
-@dataclass(frozen=True)
-class Step:
-    """One op, compiled: its gate row, kernel, wires and parameter slots."""
-
-    gate: Gate
-    kernel: type
-    wires: tuple[int, ...]
-    slots: tuple[int, ...]
-    per_sample: bool  # do the angles depend on the sample (an input source)?
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A circuit compiled for execution: steps plus the gather indices of all angles."""
-
-    n_qubits: int
-    steps: tuple[Step, ...]
-    x_index: torch.Tensor  # (P,) feature index per slot, n_inputs meaning "no input"
-    w_index: torch.Tensor  # (P,) weight index per slot, n_weights meaning "no weight"
-    scale: torch.Tensor  # (P,) float64 constant factor per slot
-    slot_rule: tuple  # (P,) parameter-shift rule of the gate owning each slot
-
-
-@functools.lru_cache(maxsize=128)
-def compile_plan(circuit: Circuit) -> Plan:
-    """Compile a circuit once; repeated runs of the same circuit reuse the plan."""
-    steps, rules, slot = [], [], 0
-    for op in circuit.ops:
-        gate = GATES[op.gate]
-        slots = tuple(range(slot, slot + len(op.params)))
-        slot += len(op.params)
-        per_sample = any(p.x is not None for p in op.params)
-        steps.append(Step(gate, KERNELS[gate.kind], op.wires, slots, per_sample))
-        rules += [gate.shift_rule] * len(op.params)
-    params = circuit.params
-    x_index = [circuit.n_inputs if p.x is None else p.x for p in params]
-    w_index = [circuit.n_weights if p.w is None else p.w for p in params]
-    return Plan(
-        circuit.n_qubits,
-        tuple(steps),
-        torch.tensor(x_index, dtype=torch.long),
-        torch.tensor(w_index, dtype=torch.long),
-        torch.tensor([p.scale for p in params], dtype=torch.float64),
-        tuple(rules),
-    )
+BATCH_LAST_MIN = 32
+"""Smallest batch run in the batch-last layout: its GEMMs have the batch as columns."""
 
 
 def _angles(plan: Plan, x: torch.Tensor | None, w: torch.Tensor, real) -> torch.Tensor:
@@ -112,37 +71,71 @@ class Executor:
     generator: torch.Generator | None = None
     max_memory: int | None = None
 
-    def tensors(self, angles: torch.Tensor, share: bool = True) -> list[torch.Tensor]:
-        """Gate tensors; with ``share``, ops whose angles ignore the sample use row 0 only."""
-        out = []
-        for step in self.plan.steps:
-            rows = angles if (step.per_sample or not share) and step.slots else angles[:1]
-            out.append(step.gate.build(rows[:, list(step.slots)], len(step.wires), self.dtype))
-        return out
+    def tensors(self, angles: torch.Tensor, share=True, blocks=None, fold=False) -> list:
+        """Block tensors (``None`` for permutations), see :func:`block_tensors`."""
+        return block_tensors(self.plan, angles, self.dtype, share, blocks, fold)
 
-    def evolve(self, state: torch.Tensor, tensors: list[torch.Tensor]) -> torch.Tensor:
-        for step, tensor in zip(self.plan.steps, tensors, strict=True):
-            state = step.kernel.apply(state, tensor, step.wires)
+    def zero(self, device) -> torch.Tensor:
+        """``|0...0>`` as a flat shared state ``(1, 2^n)``."""
+        state = torch.zeros(1, 2**self.plan.n_qubits, dtype=self.dtype, device=device)
+        state[:, 0] = 1
         return state
 
+    def start(self, state: torch.Tensor | None, tensors: list, device) -> tuple:
+        """Initial flat state and the blocks still to apply (folding from ``|0...0>``)."""
+        blocks = range(len(self.plan.blocks))
+        if state is not None:
+            return state, list(blocks)
+        if not self.plan.folded:
+            return self.zero(device), list(blocks)
+        folded = set(self.plan.folded)
+        initial = folded_state(self.plan, tensors, self.dtype, device)
+        return initial, [b for b in blocks if b not in folded]
+
+    def batch_last(self, order, rows: int) -> bool:
+        """Whether to run ``order`` on ``rows`` samples in the batch-last layout
+        (:mod:`qimage.sim.columns`): when no block in it depends on the sample, and the batch
+        is long enough to make the GEMMs' columns (else batch-first is faster)."""
+        return rows >= BATCH_LAST_MIN and not any(self.plan.blocks[b].per_sample for b in order)
+
+    def evolve(self, state: torch.Tensor, tensors: list, order, last=False) -> torch.Tensor:
+        n, kernels = self.plan.n_qubits, columns if last else apply
+        for b in order:
+            state = kernels.apply_block(state, tensors[b], self.plan.blocks[b], n)
+        return state
+
+    def final(self, angles: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        """The final flat state ``(B|1, 2^n)`` (possibly a transposed view)."""
+        tensors = self.tensors(angles, fold=state is None)
+        initial, order = self.start(state, tensors, angles.device)
+        if self.batch_last(order, initial.shape[0]):
+            return self.evolve(initial.T.contiguous(), tensors, order, last=True).T
+        return self.evolve(initial, tensors, order)
+
     def measure(self, state: torch.Tensor) -> torch.Tensor:
+        """Measure a flat state ``(B, 2^n)``."""
+        # contiguous first: a batch-last result is a transposed view, and elementwise kernels
+        # on a strided (B, 2, ..., 2) view are slow
+        state = state.contiguous().reshape(state.shape[0], *[2] * self.plan.n_qubits)
         if self.shots is None:
             return self.measurement.exact(state)
         return self.measurement.sample(state, self.shots, self.generator)
 
-    def evaluate(self, angles: torch.Tensor, state: torch.Tensor, share=True) -> torch.Tensor:
-        return self.measure(self.evolve(state, self.tensors(angles, share)))
+    def evaluate(self, angles: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        return self.measure(self.final(angles, state))
 
 
 class _Adjoint(torch.autograd.Function):
     """Evolution whose backward pass un-computes the circuit instead of storing it."""
 
     @staticmethod
-    def forward(ctx, steps, state, *tensors):
-        for step, tensor in zip(steps, tensors, strict=True):
-            state = step.kernel.apply(state, tensor, step.wires)
-        ctx.steps = steps
-        state = state.clone() if not steps else state  # a Function must not return its input
+    def forward(ctx, ex: Executor, order: list[int], last: bool, state, *tensors):
+        blocks, n = [ex.plan.blocks[b] for b in order], ex.plan.n_qubits
+        kernels = columns if last else apply
+        for block, tensor in zip(blocks, tensors, strict=True):
+            state = kernels.apply_block(state, tensor, block, n)
+        ctx.blocks, ctx.n, ctx.kernels, ctx.last = blocks, n, kernels, last
+        state = state.clone() if not blocks else state  # a Function must not return its input
         ctx.save_for_backward(state, *tensors)
         return state
 
@@ -150,77 +143,17 @@ class _Adjoint(torch.autograd.Function):
     def backward(ctx, grad):
         state, *tensors = ctx.saved_tensors
         grads = [None] * len(tensors)
+        kernels, n = ctx.kernels, ctx.n
         for i in reversed(range(len(tensors))):
-            step, tensor = ctx.steps[i], tensors[i]
-            state = step.kernel.apply_adjoint(state, tensor, step.wires)  # input of gate i
-            if ctx.needs_input_grad[2 + i]:
-                grads[i] = step.kernel.cotangent(grad, state, tensor, step.wires)
-            grad = step.kernel.apply_adjoint(grad, tensor, step.wires)
-        if ctx.needs_input_grad[1] and state.shape[0] == 1:
-            grad = grad.sum(0, keepdim=True)
-        return None, grad if ctx.needs_input_grad[1] else None, *grads
-
-
-class _ParameterShift(torch.autograd.Function):
-    """Measured outputs whose backward pass evaluates shifted circuits, as hardware would."""
-
-    @staticmethod
-    def forward(ctx, executor: Executor, needs: tuple[bool, ...], angles, state):
-        ctx.executor, ctx.needs = executor, needs
-        ctx.save_for_backward(angles, state)
-        return executor.evaluate(angles, state)
-
-    @staticmethod
-    def backward(ctx, grad):
-        angles, state = ctx.saved_tensors
-        out = torch.zeros(grad.shape[0], angles.shape[1], dtype=angles.dtype, device=angles.device)
-        by_rule: dict[tuple, list[int]] = {}
-        for slot, (rule, need) in enumerate(
-            zip(ctx.executor.plan.slot_rule, ctx.needs, strict=True)
-        ):
-            if need:
-                by_rule.setdefault(rule, []).append(slot)
-        for rule, slots in by_rule.items():
-            out[:, slots] = _shift_gradient(ctx.executor, angles, state, grad, slots, rule)
-        if angles.shape[0] == 1:
-            out = out.sum(0, keepdim=True)
-        return None, None, out, None
-
-
-def _shift_gradient(ex: Executor, angles, state, grad, slots: list[int], rule) -> torch.Tensor:
-    """``sum_k grad[b, k] d out[b, k] / d angle[b, s]`` for each slot ``s``: ``(B, S)``."""
-    batch, n_params = grad.shape[0], angles.shape[1]
-    coeffs = torch.tensor([c for c, _ in rule], dtype=angles.dtype, device=angles.device)
-    shifts = torch.tensor([s for _, s in rule], dtype=angles.dtype, device=angles.device)
-    n_slots, n_terms = len(slots), len(rule)
-    # (S, T, B, P): every sample's angles, once per (slot, term), with that slot shifted.
-    big = angles.expand(batch, n_params).repeat(n_slots, n_terms, 1, 1)
-    s_idx = torch.arange(n_slots, device=angles.device)[:, None]
-    t_idx = torch.arange(n_terms, device=angles.device)[None, :]
-    big[s_idx, t_idx, :, torch.tensor(slots, device=angles.device)[:, None]] += shifts[
-        None, :, None
-    ]
-    values = _evaluate_chunked(ex, big.reshape(-1, n_params), state, batch)
-    values = values.reshape(n_slots, n_terms, batch, -1)  # (S, T, B, K)
-    derivative = torch.einsum("t,stbk->sbk", coeffs, values)
-    return torch.einsum("bk,sbk->bs", grad.to(derivative.dtype), derivative)
-
-
-def _evaluate_chunked(ex: Executor, angles: torch.Tensor, state: torch.Tensor, batch: int):
-    """Evaluate rows of angles (row ``r`` uses sample ``r % batch``) within the memory limit."""
-    n_rows = angles.shape[0]
-    per_row = 4 * state_bytes(ex.plan.n_qubits, 1, ex.dtype)
-    chunk = max(batch, int(memory_limit(ex.max_memory) // per_row) // batch * batch)
-    outs = []
-    for start in range(0, n_rows, chunk):
-        rows = angles[start : start + chunk]
-        chunk_state = (
-            state
-            if state.shape[0] == 1
-            else state.repeat(rows.shape[0] // batch, *[1] * (state.dim() - 1))
-        )
-        outs.append(ex.evaluate(rows, chunk_state, share=False))
-    return torch.cat(outs)
+            block, tensor = ctx.blocks[i], tensors[i]
+            state = kernels.apply_block(state, tensor, block, n, adjoint=True)  # block i's input
+            if ctx.needs_input_grad[4 + i]:
+                grads[i] = kernels.cotangent(grad, state, tensor, block, n)
+            grad = kernels.apply_block(grad, tensor, block, n, adjoint=True)
+        batch_axis = 1 if ctx.last else 0
+        if ctx.needs_input_grad[3] and state.shape[batch_axis] == 1:
+            grad = grad.sum(batch_axis, keepdim=True)
+        return None, None, None, grad if ctx.needs_input_grad[3] else None, *grads
 
 
 def _as_real(value, name: str, real: torch.dtype, device) -> torch.Tensor:
@@ -257,10 +190,11 @@ def _check_weights(circuit: Circuit, weights, real, device) -> torch.Tensor:
     return w
 
 
-def _check_state(circuit: Circuit, state, dtype, device) -> torch.Tensor:
+def _check_state(circuit: Circuit, state, dtype, device) -> torch.Tensor | None:
+    """The initial state, flat ``(B|1, 2^n)``; ``None`` for ``|0...0>`` (folded, see plan)."""
     n = circuit.n_qubits
     if state is None:
-        return zero_state(1, n, dtype=dtype, device=device)
+        return None
     state = torch.as_tensor(state, device=device)
     if state.dim() == 2 and state.shape[1] == 2**n:
         state = state.reshape(state.shape[0], *([2] * n))
@@ -269,14 +203,16 @@ def _check_state(circuit: Circuit, state, dtype, device) -> torch.Tensor:
             f"state must have shape (batch, {2**n}) or (batch, {', '.join(['2'] * n)}) "
             f"for {n} qubits, got {tuple(state.shape)}"
         )
-    return state.to(dtype)
+    return state.to(dtype).reshape(state.shape[0], -1)
 
 
 def _batch_size(x, state) -> int:
     sizes = {t.shape[0] for t in (x, state) if t is not None and t.shape[0] != 1}
     if len(sizes) > 1:
         raise CircuitError(f"inputs and state disagree on the batch size: {sorted(sizes)}")
-    return sizes.pop() if sizes else (x.shape[0] if x is not None else state.shape[0])
+    if sizes:
+        return sizes.pop()
+    return x.shape[0] if x is not None else (state.shape[0] if state is not None else 1)
 
 
 def _device(*values) -> torch.device:
@@ -305,7 +241,8 @@ def evolve(circuit: Circuit, inputs=None, weights=None, *, state=None, dtype=tor
     x, w, state, batch = _prepare(circuit, inputs, weights, state, dtype)
     plan = compile_plan(circuit)
     ex = Executor(plan, None, dtype)
-    final = ex.evolve(state, ex.tensors(_angles(plan, x, w, dtype.to_real())))
+    final = ex.final(_angles(plan, x, w, dtype.to_real()), state)
+    final = final.contiguous().reshape(final.shape[0], *[2] * circuit.n_qubits)
     return final.expand(batch, *final.shape[1:]) if final.shape[0] != batch else final
 
 
@@ -369,8 +306,8 @@ def run(
     _check_method(diff_method, shots)
     measurement = ExpvalZ() if measurement is None else measurement
     measurement.n_outputs(circuit.n_qubits)
-    check_memory(circuit.n_qubits, batch, len(circuit.ops), diff_method, dtype, max_memory)
     plan = compile_plan(circuit)
+    check_memory(circuit.n_qubits, batch, len(plan.blocks), diff_method, dtype, max_memory)
     ex = Executor(plan, measurement, dtype, shots, generator, max_memory)
     angles = _angles(plan, x, w, dtype.to_real())
     needs_grad = torch.is_grad_enabled() and any(
@@ -382,14 +319,19 @@ def run(
             "diff_method='parameter-shift' with shots, or shots=None for exact values"
         )
     if needs_grad and diff_method == "parameter-shift":
-        if state.requires_grad:
+        if state is not None and state.requires_grad:
             raise CircuitError(
                 "parameter-shift cannot differentiate a prepared input state (amplitude "
                 "encoding): use diff_method='adjoint' or 'backprop', or detach the state"
             )
-        out = _ParameterShift.apply(ex, _slot_needs(plan, x, w), angles, state)
+        out = ParameterShift.apply(ex, _slot_needs(plan, x, w), angles, state)
     elif needs_grad and diff_method == "adjoint":
-        out = ex.measure(_Adjoint.apply(plan.steps, state, *ex.tensors(angles)))
+        tensors = ex.tensors(angles, fold=state is None)
+        initial, order = ex.start(state, tensors, angles.device)
+        last = ex.batch_last(order, initial.shape[0])
+        initial = initial.T.contiguous() if last else initial
+        final = _Adjoint.apply(ex, order, last, initial, *[tensors[b] for b in order])
+        out = ex.measure(final.T if last else final)
     else:
         out = ex.evaluate(angles, state)
     return out.expand(batch, -1) if out.shape[0] != batch else out

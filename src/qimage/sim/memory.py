@@ -57,7 +57,12 @@ def state_bytes(n_qubits: int, batch: int, dtype: torch.dtype) -> int:
 
 
 def estimate_bytes(n_qubits: int, batch: int, n_ops: int, diff_method: str, dtype) -> int:
-    """Rough peak bytes of one run: backprop keeps a state per op, the others a few states."""
+    """Rough peak bytes of one run: backprop keeps a state per step, the others a few states.
+
+    :func:`qimage.sim.run` passes the number of fused blocks of the circuit's plan as
+    ``n_ops`` (a block is one step, whatever its number of gates); parameter shift bounds
+    its batches of shifted circuits by the limit itself.
+    """
     copies = n_ops + 4 if diff_method == "backprop" else 6
     return copies * state_bytes(n_qubits, batch, dtype)
 
