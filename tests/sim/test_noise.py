@@ -231,3 +231,109 @@ class TestGradients:
         )
         (grad,) = torch.autograd.grad(out.sum(), w)
         assert torch.isfinite(grad).all() and math.isclose(out.item(), 1.0)
+
+
+class TestRunIntegration:
+    """run(noise=...) and the black-box gradient methods (parameter shift, SPSA)."""
+
+    def _setup(self, rng, n=3):
+        circuit = reference.random_circuit(rng, n, 10)
+        x, w = _data(rng, circuit, batch=2)
+        return circuit, torch.tensor(x), torch.tensor(w, requires_grad=True)
+
+    def test_run_with_noise_equals_noisy_run(self, rng):
+        """run(noise=...) gives what the noise engine gives."""
+        from qimage.sim import run
+
+        circuit, x, w = self._setup(rng)
+        noise = NoiseModel(depolarizing=0.03, readout=(0.02, 0.02))
+        got = run(circuit, x, w, noise=noise, dtype=C128)
+        want = noisy_run(circuit, x, w, noise, ExpvalZ(), zero_state(1, 3, dtype=C128), C128)
+        torch.testing.assert_close(got, want)
+
+    @pytest.mark.parametrize("method", ["density", "trajectories"])
+    def test_parameter_shift_equals_backprop_under_noise(self, rng, method):
+        """Shift-rule gradients of a noisy circuit equal autograd's (same trajectories)."""
+        from qimage.sim import run
+
+        circuit, x, w = self._setup(rng)
+        noise = NoiseModel(depolarizing=0.05, phase_damping=0.02, method=method)
+        grads = []
+        for diff in ("backprop", "parameter-shift"):
+            out = run(
+                circuit,
+                x,
+                w,
+                noise=noise,
+                diff_method=diff,
+                dtype=C128,
+                generator=torch.Generator().manual_seed(0),
+            )
+            if method == "trajectories":
+                out = out.mean(0, keepdim=True)
+            grads.append(torch.autograd.grad(out.sum(), w)[0])
+        if method == "density":
+            torch.testing.assert_close(grads[0], grads[1], atol=1e-10, rtol=0)
+        else:
+            assert torch.isfinite(grads[1]).all()
+
+    def test_adjoint_refuses_noise(self, rng):
+        """The adjoint method says it needs a unitary circuit."""
+        from qimage.sim import run
+
+        circuit, x, w = self._setup(rng)
+        with pytest.raises(CircuitError, match="adjoint method needs a unitary"):
+            run(circuit, x, w, noise=NoiseModel(depolarizing=0.1), diff_method="adjoint")
+
+
+class TestSPSA:
+    def test_unbiased_on_average(self, rng):
+        """The mean of many SPSA estimates approaches the exact gradient."""
+        from qimage.sim import run
+
+        circuit = Circuit(
+            2,
+            [
+                Op("RY", 0, (Param.weight(0),)),
+                Op("CRX", (0, 1), (Param.weight(1),)),
+                Op("RZ", 1, (Param.weight(2),)),
+                Op("RX", 1, (Param.weight(3),)),
+            ],
+        )
+        w = torch.tensor([0.4, 1.1, -0.7, 0.3], dtype=torch.float64, requires_grad=True)
+        exact = torch.autograd.grad(run(circuit, None, w, dtype=C128).sum(), w)[0]
+        gen = torch.Generator().manual_seed(0)
+        estimates = torch.stack(
+            [
+                torch.autograd.grad(
+                    run(circuit, None, w, dtype=C128, diff_method="spsa", generator=gen).sum(), w
+                )[0]
+                for _ in range(3000)
+            ]
+        )
+        # SPSA estimates a gradient smoothed over +-0.1 rad: bias O(0.1^2), noise O(1/sqrt(n))
+        torch.testing.assert_close(estimates.mean(0), exact, atol=0.05, rtol=0)
+        assert estimates.std(0).max() > 0.01  # it is an estimate, not the exact value
+
+    def test_with_shots_and_noise(self, rng):
+        """SPSA works under shots and noise, reproducibly for a seed."""
+        from qimage.sim import run
+
+        circuit = reference.random_circuit(rng, 2, 8)
+        x, w0 = _data(rng, circuit, batch=3)
+        w = torch.tensor(w0, requires_grad=True)
+
+        def grad(seed):
+            out = run(
+                circuit,
+                torch.tensor(x),
+                w,
+                shots=500,
+                diff_method="spsa",
+                noise=NoiseModel(depolarizing=0.02),
+                generator=torch.Generator().manual_seed(seed),
+                dtype=C128,
+            )
+            return torch.autograd.grad(out.sum(), w)[0]
+
+        assert torch.equal(grad(1), grad(1)) and torch.isfinite(grad(2)).all()

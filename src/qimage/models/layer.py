@@ -19,7 +19,7 @@ from torch import nn
 
 from qimage.circuits import compose
 from qimage.errors import CircuitError
-from qimage.sim import DIFF_METHODS, ExpvalZ, run
+from qimage.sim import GRADIENT_METHODS, ExpvalZ, run
 
 __all__ = ["QuantumLayer"]
 
@@ -34,7 +34,9 @@ class QuantumLayer(nn.Module):
         measurement: a :mod:`qimage.sim` measurement; ``<Z>`` of the ansatz's output wires
             by default.
         diff_method: ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
-        shots: ``None`` for exact outputs, else shots per estimate, drawn from ``generator``.
+        shots: ``None`` for exact outputs, else shots per estimate (drawn from
+            ``shot_generator`` when set, else from PyTorch's global generator).
+        noise: a :class:`qimage.sim.NoiseModel` to simulate, or ``None`` for an ideal device.
         dtype: ``torch.complex64`` or ``torch.complex128`` (state precision).
         generator: seeds the initial weights (and is not kept).
     """
@@ -50,17 +52,20 @@ class QuantumLayer(nn.Module):
         measurement=None,
         diff_method: str = "adjoint",
         shots: int | None = None,
+        noise=None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        if diff_method not in DIFF_METHODS:
-            raise CircuitError(f"unknown diff_method {diff_method!r}; choose one of {DIFF_METHODS}")
+        if diff_method not in GRADIENT_METHODS:
+            raise CircuitError(
+                f"unknown diff_method {diff_method!r}; choose one of {GRADIENT_METHODS}"
+            )
         n_features = encoder.n_features(n_qubits) if n_features is None else n_features
         self.qc = compose(encoder, ansatz, n_qubits, n_layers, n_features)
         self.measurement = measurement or ExpvalZ(self.qc.output_wires)
         self.n_outputs = self.measurement.n_outputs(n_qubits)
-        self.diff_method, self.shots, self.dtype = diff_method, shots, dtype
+        self.diff_method, self.shots, self.noise, self.dtype = diff_method, shots, noise, dtype
         self.shot_generator: torch.Generator | None = None
         self.weights = nn.Parameter(self.qc.init_weights(generator).to(dtype.to_real()))
 
@@ -86,6 +91,7 @@ class QuantumLayer(nn.Module):
             generator=self.shot_generator,
             state=self.qc.initial_state(flat, self.dtype),
             dtype=self.dtype,
+            noise=self.noise,
         )
         return out.reshape(*lead, self.n_outputs).to(x.dtype)  # like any layer: dtype in = out
 
@@ -94,4 +100,5 @@ class QuantumLayer(nn.Module):
         return (
             f"{qc.encoder.name} -> {qc.ansatz.name} x{qc.n_layers} on {qc.n_qubits} qubits, "
             f"{qc.n_weights} weights, diff_method={self.diff_method!r}, shots={self.shots}"
+            + (f", noise={self.noise}" if self.noise is not None else "")
         )

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from qimage.sim.circuit import Circuit, Op, Param
-from qimage.sim.execute import DIFF_METHODS, evolve, run
+from qimage.sim.execute import DIFF_METHODS, GRADIENT_METHODS, evolve, run
 from qimage.sim.gates import GATES, Gate, gate_matrix
 from qimage.sim.measure import (
     Expval,
@@ -28,6 +28,7 @@ from qimage.sim.measure import (
     sample_indices,
 )
 from qimage.sim.memory import estimate_bytes, memory_limit
+from qimage.sim.noise import NoiseModel
 from qimage.sim.state import (
     MAX_QUBITS,
     amplitude_state,
@@ -40,11 +41,13 @@ from qimage.sim.state import (
 __all__ = [
     "DIFF_METHODS",
     "GATES",
+    "GRADIENT_METHODS",
     "MAX_QUBITS",
     "Circuit",
     "Expval",
     "ExpvalZ",
     "Gate",
+    "NoiseModel",
     "Op",
     "Param",
     "Probs",

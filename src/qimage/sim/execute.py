@@ -30,19 +30,24 @@ from dataclasses import dataclass
 
 import torch
 
-from qimage.errors import CircuitError
 from qimage.sim import apply, columns
+from qimage.sim.blackbox import BlackBoxGradient
 from qimage.sim.build import block_tensors, folded_state
 from qimage.sim.circuit import Circuit
 from qimage.sim.fusion import Plan, compile_plan
 from qimage.sim.measure import ExpvalZ
-from qimage.sim.memory import check_memory
+from qimage.sim.memory import check_memory, memory_limit, state_bytes
 from qimage.sim.shift import ParameterShift
-from qimage.sim.state import check_complex_dtype
+from qimage.sim.validate import (
+    DIFF_METHODS,
+    GRADIENT_METHODS,
+    check_gradient,
+    check_method,
+    prepare,
+)
 
-__all__ = ["DIFF_METHODS", "Executor", "compile_plan", "evolve", "run"]
+__all__ = ["DIFF_METHODS", "GRADIENT_METHODS", "Executor", "compile_plan", "evolve", "run"]
 
-DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 
 BATCH_LAST_MIN = 32
 """Smallest batch run in the batch-last layout: its GEMMs have the batch as columns."""
@@ -124,6 +129,14 @@ class Executor:
     def evaluate(self, angles: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
         return self.measure(self.final(angles, state))
 
+    def evaluate_rows(self, angles: torch.Tensor, state: torch.Tensor | None) -> torch.Tensor:
+        """Measured outputs of ``R`` circuits whose angles all differ (nothing shared);
+        ``state`` has 1 or ``R`` rows."""
+        state = self.zero(angles.device) if state is None else state
+        tensors = self.tensors(angles, share=False)
+        initial, order = self.start(state, tensors, angles.device)
+        return self.measure(self.evolve(initial, tensors, order))
+
 
 class _Adjoint(torch.autograd.Function):
     """Evolution whose backward pass un-computes the circuit instead of storing it."""
@@ -156,101 +169,17 @@ class _Adjoint(torch.autograd.Function):
         return None, None, None, grad if ctx.needs_input_grad[3] else None, *grads
 
 
-def _as_real(value, name: str, real: torch.dtype, device) -> torch.Tensor:
-    tensor = torch.as_tensor(value, device=device)
-    if tensor.is_complex():
-        raise CircuitError(f"{name} must be real, got dtype {tensor.dtype}")
-    return tensor.to(real)
-
-
-def _check_inputs(circuit: Circuit, inputs, real, device) -> torch.Tensor | None:
-    if inputs is None:
-        if circuit.n_inputs:
-            raise CircuitError(f"the circuit takes {circuit.n_inputs} input features; got none")
-        return None
-    x = _as_real(inputs, "inputs", real, device)
-    if x.dim() != 2 or x.shape[1] != circuit.n_inputs:
-        raise CircuitError(
-            f"inputs must have shape (batch, {circuit.n_inputs}) for this circuit, "
-            f"got {tuple(x.shape)}"
-        )
-    return x
-
-
-def _check_weights(circuit: Circuit, weights, real, device) -> torch.Tensor:
-    if weights is None:
-        if circuit.n_weights:
-            raise CircuitError(f"the circuit takes {circuit.n_weights} weights; got none")
-        return torch.zeros(0, dtype=real, device=device)
-    w = _as_real(weights, "weights", real, device)
-    if w.shape != (circuit.n_weights,):
-        raise CircuitError(
-            f"weights must have shape ({circuit.n_weights},) for this circuit, got {tuple(w.shape)}"
-        )
-    return w
-
-
-def _check_state(circuit: Circuit, state, dtype, device) -> torch.Tensor | None:
-    """The initial state, flat ``(B|1, 2^n)``; ``None`` for ``|0...0>`` (folded, see plan)."""
-    n = circuit.n_qubits
-    if state is None:
-        return None
-    state = torch.as_tensor(state, device=device)
-    if state.dim() == 2 and state.shape[1] == 2**n:
-        state = state.reshape(state.shape[0], *([2] * n))
-    if state.shape[1:] != (2,) * n:
-        raise CircuitError(
-            f"state must have shape (batch, {2**n}) or (batch, {', '.join(['2'] * n)}) "
-            f"for {n} qubits, got {tuple(state.shape)}"
-        )
-    return state.to(dtype).reshape(state.shape[0], -1)
-
-
-def _batch_size(x, state) -> int:
-    sizes = {t.shape[0] for t in (x, state) if t is not None and t.shape[0] != 1}
-    if len(sizes) > 1:
-        raise CircuitError(f"inputs and state disagree on the batch size: {sorted(sizes)}")
-    if sizes:
-        return sizes.pop()
-    return x.shape[0] if x is not None else (state.shape[0] if state is not None else 1)
-
-
-def _device(*values) -> torch.device:
-    for value in values:
-        if isinstance(value, torch.Tensor):
-            return value.device
-    return torch.device("cpu")
-
-
-def _prepare(circuit, inputs, weights, state, dtype):
-    if not isinstance(circuit, Circuit):
-        raise CircuitError(f"expected a qimage.sim.Circuit, got {type(circuit).__name__}")
-    dtype = check_complex_dtype(dtype)
-    device = _device(weights, inputs, state)
-    x = _check_inputs(circuit, inputs, dtype.to_real(), device)
-    w = _check_weights(circuit, weights, dtype.to_real(), device)
-    state = _check_state(circuit, state, dtype, device)
-    return x, w, state, _batch_size(x, state)
-
-
 def evolve(circuit: Circuit, inputs=None, weights=None, *, state=None, dtype=torch.complex64):
     """The final state of ``circuit``: ``(B, 2, ..., 2)``, differentiable by autograd.
 
     Arguments are those of :func:`run`.
     """
-    x, w, state, batch = _prepare(circuit, inputs, weights, state, dtype)
+    x, w, state, batch = prepare(circuit, inputs, weights, state, dtype)
     plan = compile_plan(circuit)
     ex = Executor(plan, None, dtype)
     final = ex.final(_angles(plan, x, w, dtype.to_real()), state)
     final = final.contiguous().reshape(final.shape[0], *[2] * circuit.n_qubits)
     return final.expand(batch, *final.shape[1:]) if final.shape[0] != batch else final
-
-
-def _check_method(diff_method: str, shots) -> None:
-    if diff_method not in DIFF_METHODS:
-        raise CircuitError(f"unknown diff_method {diff_method!r}; choose one of {DIFF_METHODS}")
-    if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-        raise CircuitError(f"shots must be a positive integer or None, got {shots!r}")
 
 
 def _slot_needs(plan: Plan, x, w) -> tuple[bool, ...]:
@@ -274,6 +203,7 @@ def run(
     state=None,
     dtype: torch.dtype = torch.complex64,
     max_memory: int | str | None = None,
+    noise=None,
 ) -> torch.Tensor:
     """Simulate ``circuit`` on a batch and measure it.
 
@@ -283,14 +213,18 @@ def run(
         weights: real trainable weights ``(circuit.n_weights,)``, shared by the batch.
         measurement: :class:`ExpvalZ` (default: ``<Z>`` of every wire), :class:`Expval` or
             :class:`Probs`.
-        diff_method: ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
+        diff_method: ``"backprop"``, ``"adjoint"``, ``"parameter-shift"`` or ``"spsa"``
+            (a stochastic two-evaluation estimate, see :mod:`qimage.sim.blackbox`).
         shots: ``None`` for exact values, or the number of samples per estimate. Gradients
-            under shots need ``"parameter-shift"``; the others refuse rather than ignore shots.
+            under shots need ``"parameter-shift"`` or ``"spsa"``; the others refuse rather
+            than ignore shots.
         generator: ``torch.Generator`` that draws the shots (seed it for reproducibility).
         state: initial state ``(B|1, 2^n)`` or ``(B|1, 2, ..., 2)``; ``|0...0>`` by default
             (see :func:`qimage.sim.amplitude_state` for amplitude encoding).
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
         max_memory: refuse runs estimated above this many bytes (see :mod:`qimage.sim.memory`).
+        noise: a :class:`qimage.sim.noise.NoiseModel` (density matrices or trajectories);
+            its gradients come from backprop, parameter shift or SPSA (adjoint refuses).
 
     Returns:
         Real tensor ``(B, K)`` of the measurement's outputs, ``B`` being the batch of
@@ -302,29 +236,40 @@ def run(
         >>> run(c, weights=torch.tensor([torch.pi]))
         tensor([[-1.]])
     """
-    x, w, state, batch = _prepare(circuit, inputs, weights, state, dtype)
-    _check_method(diff_method, shots)
+    x, w, state, batch = prepare(circuit, inputs, weights, state, dtype)
+    check_method(diff_method, shots)
     measurement = ExpvalZ() if measurement is None else measurement
     measurement.n_outputs(circuit.n_qubits)
     plan = compile_plan(circuit)
-    check_memory(circuit.n_qubits, batch, len(plan.blocks), diff_method, dtype, max_memory)
+    noisy = noise is not None and not noise.is_ideal
+    n_mem = (
+        2 * circuit.n_qubits
+        if noisy and noise.resolve_method(circuit.n_qubits) == "density"
+        else circuit.n_qubits
+    )
+    steps = len(circuit.ops) if noisy else len(plan.blocks)
+    check_memory(n_mem, batch, steps, diff_method, dtype, max_memory)
     ex = Executor(plan, measurement, dtype, shots, generator, max_memory)
     angles = _angles(plan, x, w, dtype.to_real())
     needs_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, w, state)
     )
-    if needs_grad and shots is not None and diff_method != "parameter-shift":
-        raise CircuitError(
-            f"diff_method={diff_method!r} cannot differentiate shot-based estimates; use "
-            "diff_method='parameter-shift' with shots, or shots=None for exact values"
+    check_gradient(diff_method, shots, noisy, needs_grad, state)
+    needs = _slot_needs(plan, x, w) if needs_grad else ()
+    if noisy:
+        evaluate = _noisy_rows(circuit, noise, ex, state)
+        out = _black_box(evaluate, diff_method, plan, needs, generator, angles, needs_grad)
+    elif needs_grad and diff_method == "spsa":
+        out = BlackBoxGradient.apply(
+            lambda a: ex.evaluate_rows(a, _rows(state, a.shape[0])),
+            "spsa",
+            plan.slot_rule,
+            needs,
+            generator,
+            angles,
         )
-    if needs_grad and diff_method == "parameter-shift":
-        if state is not None and state.requires_grad:
-            raise CircuitError(
-                "parameter-shift cannot differentiate a prepared input state (amplitude "
-                "encoding): use diff_method='adjoint' or 'backprop', or detach the state"
-            )
-        out = ParameterShift.apply(ex, _slot_needs(plan, x, w), angles, state)
+    elif needs_grad and diff_method == "parameter-shift":
+        out = ParameterShift.apply(ex, needs, angles, state)
     elif needs_grad and diff_method == "adjoint":
         tensors = ex.tensors(angles, fold=state is None)
         initial, order = ex.start(state, tensors, angles.device)
@@ -335,3 +280,49 @@ def run(
     else:
         out = ex.evaluate(angles, state)
     return out.expand(batch, -1) if out.shape[0] != batch else out
+
+
+def _rows(state: torch.Tensor | None, rows: int) -> torch.Tensor | None:
+    """The state for ``rows`` sample-major circuit rows (shared states stay shared)."""
+    if state is None or state.shape[0] in (1, rows):
+        return state
+    return state.repeat_interleave(rows // state.shape[0], dim=0)
+
+
+def _noisy_rows(circuit, noise, ex: Executor, state):
+    """``angles (R, P) -> outputs (R, K)`` under noise, in memory-bounded chunks of rows."""
+    from qimage.sim.noise import noisy_evaluate
+
+    n = circuit.n_qubits
+    flat = ex.zero(ex.plan.x_index.device) if state is None else state.reshape(state.shape[0], -1)
+    per_row = 8 * state_bytes(2 * n if noise.resolve_method(n) == "density" else n, 1, ex.dtype)
+    chunk = max(1, memory_limit(ex.max_memory) // per_row)
+
+    def evaluate(angles: torch.Tensor) -> torch.Tensor:
+        rows = _rows(flat, angles.shape[0])
+        outs = []
+        for i in range(0, angles.shape[0], chunk):
+            part = rows if rows.shape[0] == 1 else rows[i : i + chunk]
+            outs.append(
+                noisy_evaluate(
+                    circuit,
+                    angles[i : i + chunk],
+                    noise,
+                    ex.measurement,
+                    part,
+                    ex.dtype,
+                    ex.generator,
+                    ex.shots,
+                )
+            )
+        return torch.cat(outs)
+
+    return evaluate
+
+
+def _black_box(evaluate, diff_method, plan, needs, generator, angles, needs_grad):
+    if needs_grad and diff_method in ("parameter-shift", "spsa"):
+        return BlackBoxGradient.apply(
+            evaluate, diff_method, plan.slot_rule, needs, generator, angles
+        )
+    return evaluate(angles)  # backprop: autograd through the noisy simulation

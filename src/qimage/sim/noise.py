@@ -36,7 +36,7 @@ from qimage.sim.gates import GATES
 from qimage.sim.kernels import KERNELS, Dense
 from qimage.sim.measure import Expval, ExpvalZ, Probs, _check_wires, _parse_word
 
-__all__ = ["CHANNELS", "NoiseModel", "kraus", "noisy_run"]
+__all__ = ["CHANNELS", "NoiseModel", "kraus", "noisy_evaluate", "noisy_run", "slot_angles"]
 
 CHANNELS = ("depolarizing", "amplitude_damping", "phase_damping", "bit_flip")
 PAULI_CHANNELS = ("depolarizing", "bit_flip", "phase_damping")
@@ -168,24 +168,29 @@ def _set(fields: dict, name: str, gate: str | None, value: str) -> None:
 # --- evolution -------------------------------------------------------------------------------
 
 
-def _angles(circuit: Circuit, x, w, real) -> list[torch.Tensor]:
-    """Per-op angles ``(B|1, n_params)``: ``scale * x[:, i] * w[j]`` (differentiable)."""
-    out = []
+def op_angles(circuit: Circuit, slots: torch.Tensor) -> list[torch.Tensor]:
+    """Split slot angles ``(R, P)`` (one column per gate parameter, in op order) per op."""
+    out, start = [], 0
     for op in circuit.ops:
-        cols = []
-        for p in op.params:
-            value = torch.full((1,), p.scale, dtype=real, device=w.device)
-            if p.x is not None:
-                value = value * x[:, p.x]
-            if p.w is not None:
-                value = value * w[p.w]
-            cols.append(value)
-        out.append(
-            torch.stack(torch.broadcast_tensors(*cols), -1)
-            if cols
-            else torch.zeros(1, 0, dtype=real, device=w.device)
-        )
+        out.append(slots[:, start : start + len(op.params)])
+        start += len(op.params)
     return out
+
+
+def slot_angles(circuit: Circuit, x, w, real) -> torch.Tensor:
+    """``scale * x[:, i] * w[j]`` for every gate parameter: ``(B|1, P)`` (differentiable)."""
+    w = torch.zeros(0, dtype=real) if w is None else w
+    columns = []
+    for p in circuit.params:
+        value = torch.full((1,), p.scale, dtype=real, device=w.device)
+        if p.x is not None:
+            value = value * x[:, p.x]
+        if p.w is not None:
+            value = value * w[p.w]
+        columns.append(value)
+    if not columns:
+        return torch.zeros(1, 0, dtype=real, device=w.device)
+    return torch.stack(torch.broadcast_tensors(*columns), -1)
 
 
 def _channels_after(noise: NoiseModel, gate: str, wires, dtype):
@@ -211,14 +216,17 @@ def _apply_channel_density(rho, ops, wire, n):
     return out
 
 
-def evolve_density(circuit, x, w, noise, state, dtype) -> torch.Tensor:
-    """Density matrices ``(B, 2, ..., 2)`` (``2n`` axes) after the noisy circuit."""
+def evolve_density(circuit, angles, noise, state, dtype) -> torch.Tensor:
+    """Density matrices ``(B, 2, ..., 2)`` (``2n`` axes) after the noisy circuit.
+
+    ``angles`` are slot angles ``(R, P)``; ``state`` is ``(R|1, 2^n)`` or ``(R|1, 2, ..., 2)``.
+    """
     n = circuit.n_qubits
     psi = state.reshape(state.shape[0], -1)
     rho = (psi[:, :, None] * psi.conj()[:, None, :]).reshape(state.shape[0], *[2] * (2 * n))
-    for op, angles in zip(circuit.ops, _angles(circuit, x, w, dtype.to_real()), strict=True):
+    for op, theta in zip(circuit.ops, op_angles(circuit, angles), strict=True):
         gate = GATES[op.gate]
-        tensor = gate.build(angles, len(op.wires), dtype)
+        tensor = gate.build(theta, len(op.wires), dtype)
         rho = _apply_unitary_density(rho, KERNELS[gate.kind], tensor, op.wires, n)
         for _, _, ops, wire in _channels_after(noise, op.gate, op.wires, dtype):
             rho = _apply_channel_density(rho, ops, wire, n)
@@ -235,14 +243,16 @@ def _pauli_tensor(letters: torch.Tensor, dtype) -> torch.Tensor:
     return table[letters]
 
 
-def evolve_trajectories(circuit, x, w, noise, state, dtype, generator) -> torch.Tensor:
+def evolve_trajectories(circuit, angles, noise, state, dtype, generator) -> torch.Tensor:
     """Statevectors ``(B, 2, ..., 2)``, each with its own random Pauli errors."""
-    batch = max(state.shape[0], x.shape[0] if x is not None else 1)
-    state = state.expand(batch, *state.shape[1:])
+    batch = max(state.shape[0], angles.shape[0])
+    state = state.reshape(state.shape[0], *[2] * circuit.n_qubits).expand(
+        batch, *[2] * circuit.n_qubits
+    )
     index = {"I": 0, "X": 1, "Y": 2, "Z": 3}
-    for op, angles in zip(circuit.ops, _angles(circuit, x, w, dtype.to_real()), strict=True):
+    for op, theta in zip(circuit.ops, op_angles(circuit, angles), strict=True):
         gate = GATES[op.gate]
-        state = KERNELS[gate.kind].apply(state, gate.build(angles, len(op.wires), dtype), op.wires)
+        state = KERNELS[gate.kind].apply(state, gate.build(theta, len(op.wires), dtype), op.wires)
         for channel, p, _, wire in _channels_after(noise, op.gate, op.wires, dtype):
             if channel not in PAULI_CHANNELS:
                 raise CircuitError(
@@ -321,13 +331,13 @@ def _sampled(p: torch.Tensor, measurement, shots: int, generator) -> torch.Tenso
     return _measure_probs((counts / shots).to(p.dtype).reshape(p.shape), measurement)
 
 
-def _outcome_probs(circuit, x, w, noise, state, dtype, generator) -> torch.Tensor:
+def _outcome_probs(circuit, angles, noise, state, dtype, generator) -> torch.Tensor:
     """Noisy Z-basis outcome probabilities ``(B, 2, ..., 2)``, readout error included."""
     n = circuit.n_qubits
     if noise.resolve_method(n) == "density":
-        p = _diagonal_probs(evolve_density(circuit, x, w, noise, state, dtype), n)
+        p = _diagonal_probs(evolve_density(circuit, angles, noise, state, dtype), n)
     else:
-        final = evolve_trajectories(circuit, x, w, noise, state, dtype, generator)
+        final = evolve_trajectories(circuit, angles, noise, state, dtype, generator)
         p = final.real**2 + final.imag**2
     return _noisy_probs(p, noise)
 
@@ -347,6 +357,22 @@ def noisy_run(
 
     With ``shots``, Z-basis outputs are estimated from samples of the noisy distribution.
     """
+    angles = slot_angles(circuit, x, w, dtype.to_real())
+    return noisy_evaluate(circuit, angles, noise, measurement, state, dtype, generator, shots)
+
+
+def noisy_evaluate(
+    circuit,
+    angles,
+    noise: NoiseModel,
+    measurement,
+    state,
+    dtype,
+    generator=None,
+    shots: int | None = None,
+) -> torch.Tensor:
+    """:func:`noisy_run` from slot angles ``(R, P)``; row ``r`` uses state row ``r // G``
+    where ``G = R / len(state)`` (a state of one row is shared by all)."""
     n = circuit.n_qubits
     if not isinstance(measurement, (ExpvalZ, Expval, Probs)):
         raise CircuitError(f"noise supports ExpvalZ, Expval and Probs, not {measurement!r}")
@@ -355,6 +381,9 @@ def noisy_run(
             f"density matrices of {n} qubits need 4^{n} entries per sample; "
             "use method='trajectories'"
         )
+    state = state.reshape(state.shape[0], -1)
+    if 1 < state.shape[0] < angles.shape[0]:
+        state = state.repeat_interleave(angles.shape[0] // state.shape[0], dim=0)
     if isinstance(measurement, Expval):
         if shots is not None or any(noise.readout):
             raise CircuitError(
@@ -362,11 +391,11 @@ def noisy_run(
                 "only; use ExpvalZ or Probs for shots and readout error"
             )
         if noise.resolve_method(n) == "density":
-            rho = evolve_density(circuit, x, w, noise, state, dtype)
+            rho = evolve_density(circuit, angles, noise, state, dtype)
             return _measure_density(rho, measurement, noise, n)
-        final = evolve_trajectories(circuit, x, w, noise, state, dtype, generator)
+        final = evolve_trajectories(circuit, angles, noise, state, dtype, generator)
         return measurement.exact(final)
-    p = _outcome_probs(circuit, x, w, noise, state, dtype, generator)
+    p = _outcome_probs(circuit, angles, noise, state, dtype, generator)
     if shots is not None:
         return _sampled(p, measurement, shots, generator)
     return _measure_probs(p, measurement)
