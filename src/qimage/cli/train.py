@@ -17,7 +17,7 @@ from qimage.circuits import ANSATZE, ENCODERS
 from qimage.data import DATASET_NAMES
 from qimage.errors import TrainingError
 from qimage.models import READOUTS, REGISTRY
-from qimage.sim import DIFF_METHODS
+from qimage.sim import GRADIENT_METHODS
 from qimage.train import (
     OPTIMIZERS,
     SCHEDULES,
@@ -92,7 +92,7 @@ def add_parser(sub) -> None:
     model.add_argument("--encoding", choices=list(ENCODERS), help="how features enter the circuit")
     model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
-    model.add_argument("--diff-method", choices=DIFF_METHODS, help="gradient method")
+    model.add_argument("--diff-method", choices=GRADIENT_METHODS, help="gradient method")
     model.add_argument("--shots", type=int, help="estimate outputs from this many shots")
     model.add_argument("--precision", choices=["complex64", "complex128"], help="state dtype")
     train = p.add_argument_group("training")
