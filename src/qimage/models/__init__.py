@@ -3,26 +3,75 @@
 * :class:`QuantumLayer`: encoder + ansatz + measurement, usable inside any PyTorch model;
 * :class:`QNN`: quantum-only classifier (the readout has one scale and bias per class);
 * :class:`DressedQNN`: classical linear in-layer, the circuit, classical linear out-layer;
-* :data:`REGISTRY` / :func:`build_model`: every model by name, from a :class:`ModelConfig`.
+* :class:`Quanvolution` / :class:`QuanvNet` / :func:`quanv_features`: a circuit
+  (:class:`PatchCircuit`) slid over image patches, frozen or trainable, with a classical
+  head, and a cached feature map;
+* :class:`FidelityKernel` / :class:`ProjectedKernel`: quantum kernels for kernel machines;
+* classical twins: :class:`LogisticRegression`, :class:`MLP`, :class:`SmallCNN`, and
+  :func:`match_params` (the twin with the closest parameter count);
+* :data:`REGISTRY` / :func:`build_model`: every model by name, from a :class:`ModelConfig`
+  (``qnn``, ``dressed``, ``quanv``, ``quanv_twin``, ``logreg``, ``mlp``, ``cnn``).
 """
 
 from __future__ import annotations
 
+from qimage.models.classical import (
+    FAMILIES,
+    MLP,
+    LogisticRegression,
+    SmallCNN,
+    make_head,
+    match_params,
+)
+from qimage.models.kernel import (
+    FidelityKernel,
+    ProjectedKernel,
+    encoded_states,
+    fidelity_gram,
+    pauli_expectations,
+    projected_gram,
+    sample_fidelity,
+)
 from qimage.models.layer import QuantumLayer
 from qimage.models.qnn import QNN, DressedQNN
+from qimage.models.quanv import (
+    PatchCircuit,
+    QuanvNet,
+    Quanvolution,
+    product_state,
+    quanv_features,
+)
 from qimage.models.readout import READOUTS, ExpvalReadout, ProbsReadout
 from qimage.models.registry import REGISTRY, ModelConfig, build_model, count_parameters, register
 
 __all__ = [
+    "FAMILIES",
+    "MLP",
     "QNN",
     "READOUTS",
     "REGISTRY",
     "DressedQNN",
     "ExpvalReadout",
+    "FidelityKernel",
+    "LogisticRegression",
     "ModelConfig",
+    "PatchCircuit",
     "ProbsReadout",
+    "ProjectedKernel",
     "QuantumLayer",
+    "QuanvNet",
+    "Quanvolution",
+    "SmallCNN",
     "build_model",
     "count_parameters",
+    "encoded_states",
+    "fidelity_gram",
+    "make_head",
+    "match_params",
+    "pauli_expectations",
+    "product_state",
+    "projected_gram",
+    "quanv_features",
     "register",
+    "sample_fidelity",
 ]

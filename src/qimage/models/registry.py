@@ -20,7 +20,9 @@ from torch import nn
 
 from qimage.circuits import make_ansatz, make_encoder
 from qimage.errors import CircuitError
+from qimage.models.classical import DEFAULT_HIDDEN, MLP, LogisticRegression, SmallCNN, make_head
 from qimage.models.qnn import QNN, DressedQNN
+from qimage.models.quanv import QuanvNet
 
 __all__ = ["REGISTRY", "ModelConfig", "build_model", "count_parameters", "register"]
 
@@ -45,7 +47,12 @@ class ModelConfig:
     precision: str = "complex64"
     encoder_options: dict = field(default_factory=dict)
     ansatz_options: dict = field(default_factory=dict)
-    hidden: int = 0  # width of hidden layers (classical models)
+    hidden: int = 0  # width of hidden layers (classical models and heads; 0: linear head)
+    image_size: int | None = None  # image side of image models (default: sqrt(n_features))
+    patch: int = 2  # quanv / cnn window side (quanv uses patch**2 qubits, not n_qubits)
+    stride: int = 2  # quanv / cnn window step
+    trainable: bool = False  # quanv: train the circuit (default: frozen random circuit)
+    channels: int = 0  # cnn feature maps (0: patch**2, as many as quanv has qubits)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -61,7 +68,7 @@ class ModelConfig:
     def validate(self) -> ModelConfig:
         """Check names and sizes before any data is loaded; raise :class:`CircuitError`."""
         from qimage.circuits import ANSATZE, ENCODERS
-        from qimage.sim import DIFF_METHODS, MAX_QUBITS
+        from qimage.sim import GRADIENT_METHODS, MAX_QUBITS
 
         checks = [
             (self.name in REGISTRY, f"unknown model {self.name!r}; choose one of {list(REGISTRY)}"),
@@ -78,9 +85,15 @@ class ModelConfig:
                 self.ansatz in ANSATZE,
                 f"unknown ansatz {self.ansatz!r}; choose one of {list(ANSATZE)}",
             ),
-            (self.diff_method in DIFF_METHODS, f"diff_method must be one of {DIFF_METHODS}"),
+            (
+                self.diff_method in GRADIENT_METHODS,
+                f"diff_method must be one of {GRADIENT_METHODS}",
+            ),
             (self.shots is None or self.shots >= 1, f"shots must be >= 1, got {self.shots}"),
             (self.precision in _PRECISIONS, f"precision must be one of {list(_PRECISIONS)}"),
+            (self.hidden >= 0, f"hidden must be >= 0, got {self.hidden}"),
+            (self.patch >= 1 and self.stride >= 1, "patch and stride must be >= 1"),
+            (self.channels >= 0, f"channels must be >= 0, got {self.channels}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -150,5 +163,54 @@ def _dressed(cfg: ModelConfig, generator) -> nn.Module:
         diff_method=cfg.diff_method,
         shots=cfg.shots,
         dtype=cfg.dtype,
+        generator=generator,
+    )
+
+
+@register("quanv")
+def _quanv(cfg: ModelConfig, generator) -> nn.Module:
+    return QuanvNet(
+        cfg.n_features,
+        cfg.n_classes,
+        patch=cfg.patch,
+        stride=cfg.stride,
+        n_layers=cfg.n_layers,
+        ansatz=make_ansatz(cfg.ansatz, **cfg.ansatz_options),
+        trainable=cfg.trainable,
+        hidden=cfg.hidden,
+        image_size=cfg.image_size,
+        diff_method=cfg.diff_method,
+        shots=cfg.shots,
+        dtype=cfg.dtype,
+        generator=generator,
+    )
+
+
+@register("quanv_twin")
+def _quanv_twin(cfg: ModelConfig, generator) -> nn.Module:
+    # QuanvNet's head on the raw features: linear, or one hidden layer of cfg.hidden.
+    return make_head(cfg.n_features, cfg.n_classes, cfg.hidden, generator)
+
+
+@register("logreg")
+def _logreg(cfg: ModelConfig, generator) -> nn.Module:
+    return LogisticRegression(cfg.n_features, cfg.n_classes, generator)
+
+
+@register("mlp")
+def _mlp(cfg: ModelConfig, generator) -> nn.Module:
+    return MLP(cfg.n_features, cfg.n_classes, cfg.hidden or DEFAULT_HIDDEN, generator)
+
+
+@register("cnn")
+def _cnn(cfg: ModelConfig, generator) -> nn.Module:
+    return SmallCNN(
+        cfg.n_features,
+        cfg.n_classes,
+        channels=cfg.channels or cfg.patch**2,
+        patch=cfg.patch,
+        stride=cfg.stride,
+        hidden=cfg.hidden,
+        image_size=cfg.image_size,
         generator=generator,
     )

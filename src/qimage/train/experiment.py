@@ -78,6 +78,10 @@ def _preprocessing_for(model: ModelConfig) -> dict:
         if model.encoder == "amplitude":
             return {"scale": "amplitude", "n_qubits": model.n_qubits}
         return {"scale": "angle", "max_features": encoder.n_features(model.n_qubits)}
+    if model.name in ("quanv", "quanv_twin", "cnn"):
+        # Image models keep the pixel grid; each pixel becomes an angle in [0, pi] (RY for
+        # quanvolution), and the twins see exactly the same inputs.
+        return {"scale": "angle"}
     return {"standardize": True}
 
 

@@ -1,0 +1,463 @@
+"""scikit-learn estimators for qimage's models: ``fit`` / ``predict`` / ``predict_proba`` /
+``score``, usable in ``Pipeline`` and ``GridSearchCV``.
+
+* :class:`QNNClassifier`: the quantum-only QNN (features are used as angles as given);
+* :class:`DressedQNNClassifier`: linear layer, circuit, linear layer;
+* :class:`QuanvClassifier`: quanvolution + head on image rows;
+* :class:`ModelClassifier`: any model of :data:`qimage.models.REGISTRY` by name;
+* :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel.
+
+They follow scikit-learn's developer guide: ``__init__`` only stores its keyword arguments,
+validation happens in ``fit``, everything learned lives in attributes ending in ``_``, and
+``random_state`` fixes initial weights, batch order and shot noise. The neural models train
+through :func:`qimage.train.fit`, the loop every qimage model uses, without a validation
+split (tune with ``GridSearchCV`` instead). They compute in double precision
+(``complex128`` states) so that a sample's prediction does not depend on its batch.
+
+Example:
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DressedQNNClassifier(n_qubits=3, epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import SVC
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from qimage.circuits import make_encoder
+from qimage.models import (
+    FidelityKernel,
+    ModelConfig,
+    ProjectedKernel,
+    build_model,
+    quanv_features,
+)
+from qimage.models.kernel import fewest_qubits
+from qimage.train import TrainConfig, fit, predict_logits
+
+__all__ = [
+    "DressedQNNClassifier",
+    "ModelClassifier",
+    "QNNClassifier",
+    "QuantumKernelSVC",
+    "QuanvClassifier",
+]
+
+_PRECISION = "complex128"  # per-sample results independent of the batch they are computed in
+
+
+def _seed(random_state) -> int:
+    """A 31-bit seed drawn from ``random_state`` (None: fresh entropy)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _targets(estimator, y: np.ndarray) -> np.ndarray:
+    """Set ``classes_``; return labels as indices ``0..C-1``. Refuses a single class."""
+    check_classification_targets(y)
+    estimator.classes_, codes = np.unique(y, return_inverse=True)
+    if len(estimator.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes; got 1 class"
+        )
+    return codes
+
+
+def _tensor(X: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(X, dtype=np.float64))  # a copy: X may be read-only
+
+
+class _TorchClassifier(ClassifierMixin, BaseEstimator):
+    """Shared fit/predict of the neural estimators; subclasses say which model to build."""
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        raise NotImplementedError
+
+    def _inputs(self, X: np.ndarray) -> torch.Tensor:
+        """Validated ``X`` -> model features (identity here; scaling for image rows)."""
+        return _tensor(X)
+
+    def _train_config(self, seed: int) -> TrainConfig:
+        return TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            val_fraction=0.0,
+            seed=seed,
+        )
+
+    def _train(self, features: torch.Tensor, codes: torch.Tensor, seed: int) -> None:
+        self.history_ = fit(self.model_, features, codes, self._train_config(seed), progress=False)
+
+    def fit(self, X, y):
+        """Train a fresh model on ``X`` ``(n_samples, n_features)`` and labels ``y``."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        codes = torch.from_numpy(_targets(self, y).astype(np.int64))
+        seed = _seed(self.random_state)
+        features = self._fit_inputs(X)
+        self.config_ = self._config(features.shape[1], len(self.classes_))
+        generator = torch.Generator().manual_seed(seed)
+        self.model_ = build_model(self.config_.validate(), generator).double()
+        self._train(features, codes, seed)
+        return self
+
+    def _fit_inputs(self, X: np.ndarray) -> torch.Tensor:
+        return self._inputs(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return torch.softmax(predict_logits(self.model_, self._inputs(X)), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each sample."""
+        proba = self.predict_proba(X)  # checks fitting first
+        return self.classes_[proba.argmax(axis=1)]
+
+
+class QNNClassifier(_TorchClassifier):
+    """The quantum-only :class:`qimage.models.QNN` as a scikit-learn classifier.
+
+    Features are used as the encoder expects them (angles for ``"angle"``/``"iqp"``,
+    amplitudes for ``"amplitude"``); scale them first, e.g. ``MinMaxScaler((0, np.pi))`` in a
+    ``Pipeline``. ``n_qubits=None`` takes the fewest qubits that hold the features and the
+    readout.
+
+    Attributes:
+        classes_, n_features_in_, config_ (the :class:`ModelConfig`), model_, history_.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_qubits: int | None = None,
+        n_layers: int = 2,
+        encoder: str = "angle",
+        ansatz: str = "strongly_entangling",
+        readout: str = "probs",
+        diff_method: str = "adjoint",
+        epochs: int = 20,
+        batch_size: int = 32,
+        lr: float = 0.05,
+        random_state=None,
+    ):
+        self.n_qubits = n_qubits
+        self.n_layers = n_layers
+        self.encoder = encoder
+        self.ansatz = ansatz
+        self.readout = readout
+        self.diff_method = diff_method
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.random_state = random_state
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        n = self.n_qubits
+        if n is None:
+            readout = n_classes if self.readout == "expval" else math.ceil(math.log2(n_classes))
+            n = max(fewest_qubits(make_encoder(self.encoder), n_features), readout)
+        return ModelConfig(
+            name="qnn",
+            n_features=n_features,
+            n_classes=n_classes,
+            n_qubits=n,
+            n_layers=self.n_layers,
+            encoder=self.encoder,
+            ansatz=self.ansatz,
+            readout=self.readout,
+            diff_method=self.diff_method,
+            precision=_PRECISION,
+        )
+
+
+class DressedQNNClassifier(_TorchClassifier):
+    """The hybrid :class:`qimage.models.DressedQNN` as a scikit-learn classifier.
+
+    Attributes:
+        classes_, n_features_in_, config_, model_, history_.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_qubits: int = 4,
+        n_layers: int = 2,
+        ansatz: str = "strongly_entangling",
+        diff_method: str = "adjoint",
+        epochs: int = 20,
+        batch_size: int = 32,
+        lr: float = 0.02,
+        random_state=None,
+    ):
+        self.n_qubits = n_qubits
+        self.n_layers = n_layers
+        self.ansatz = ansatz
+        self.diff_method = diff_method
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.random_state = random_state
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        return ModelConfig(
+            name="dressed",
+            n_features=n_features,
+            n_classes=n_classes,
+            n_qubits=self.n_qubits,
+            n_layers=self.n_layers,
+            ansatz=self.ansatz,
+            diff_method=self.diff_method,
+            precision=_PRECISION,
+        )
+
+
+class ModelClassifier(_TorchClassifier):
+    """Any registry model (``"logreg"``, ``"mlp"``, ``"cnn"``, ``"qnn"``, ...) by name.
+
+    ``options`` sets further :class:`qimage.models.ModelConfig` fields, e.g.
+    ``ModelClassifier(model="mlp", options={"hidden": 16})``; features go in as given.
+
+    Attributes:
+        classes_, n_features_in_, config_, model_, history_.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str = "mlp",
+        options: dict | None = None,
+        epochs: int = 20,
+        batch_size: int = 32,
+        lr: float = 0.01,
+        random_state=None,
+    ):
+        self.model = model
+        self.options = options
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.random_state = random_state
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        fields = {"precision": _PRECISION, **(self.options or {})}
+        return ModelConfig(name=self.model, n_features=n_features, n_classes=n_classes, **fields)
+
+
+class QuanvClassifier(_TorchClassifier):
+    """Quanvolution + classical head (:class:`qimage.models.QuanvNet`) on image rows.
+
+    Each row of ``X`` holds the pixels of one square image, row-major; rows that are not a
+    perfect square (or smaller than one window) are zero-padded to the smallest square
+    image that fits. Pixels are mapped to angles by one linear map fitted on the training
+    data, ``[min(X), max(X)] -> [0, pi]`` (``data_min_``, ``data_max_``), clipped.
+
+    A frozen circuit (``trainable=False``) is simulated once per ``fit``: its features are
+    computed with :func:`qimage.models.quanv_features` (cached in ``cache_dir`` if given)
+    and only the head is trained. A trainable circuit trains end to end. A frozen one is a
+    random feature map, so it carries scikit-learn's ``poor_score`` tag: it is not promised
+    to fit every data set well.
+
+    Attributes:
+        classes_, n_features_in_, data_min_, data_max_, image_size_, config_, model_, history_.
+    """
+
+    def __init__(
+        self,
+        *,
+        patch: int = 2,
+        stride: int = 2,
+        n_layers: int = 1,
+        ansatz: str = "strongly_entangling",
+        trainable: bool = False,
+        hidden: int = 0,
+        cache_dir: str | None = None,
+        epochs: int = 20,
+        batch_size: int = 32,
+        lr: float = 0.01,
+        random_state=None,
+    ):
+        self.patch = patch
+        self.stride = stride
+        self.n_layers = n_layers
+        self.ansatz = ansatz
+        self.trainable = trainable
+        self.hidden = hidden
+        self.cache_dir = cache_dir
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A frozen random circuit is a fixed random feature map: on scikit-learn's 2-feature
+        # blobs (one 2x2 patch) it may keep too little for the head to reach 83%.
+        tags.classifier_tags.poor_score = not self.trainable
+        return tags
+
+    def _fit_inputs(self, X: np.ndarray) -> torch.Tensor:
+        self.data_min_, self.data_max_ = float(X.min()), float(X.max())
+        self.image_size_ = max(self.patch, math.ceil(math.sqrt(X.shape[1])))
+        return self._inputs(X)
+
+    def _inputs(self, X: np.ndarray) -> torch.Tensor:
+        span = self.data_max_ - self.data_min_
+        unit = np.clip((X - self.data_min_) / (span if span > 0 else 1.0), 0.0, 1.0)
+        padded = np.zeros((len(X), self.image_size_**2))
+        padded[:, : X.shape[1]] = unit * math.pi
+        return torch.from_numpy(padded)
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        return ModelConfig(
+            name="quanv",
+            n_features=n_features,
+            n_classes=n_classes,
+            n_qubits=self.patch**2,
+            n_layers=self.n_layers,
+            ansatz=self.ansatz,
+            patch=self.patch,
+            stride=self.stride,
+            trainable=self.trainable,
+            hidden=self.hidden,
+            image_size=self.image_size_,
+            precision=_PRECISION,
+        )
+
+    def _train(self, features: torch.Tensor, codes: torch.Tensor, seed: int) -> None:
+        if self.trainable:
+            return super()._train(features, codes, seed)
+        net = self.model_
+        images = features.reshape(-1, net.side, net.side)
+        maps = quanv_features(images, net.quanv, cache_dir=self.cache_dir).flatten(1)
+        self.history_ = fit(net.head, maps, codes, self._train_config(seed), progress=False)
+
+
+class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
+    """scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel.
+
+    ``fit`` simulates the N training states once and passes the N x N Gram to the SVC;
+    ``predict`` simulates only the test states and uses the test-by-train Gram.
+
+    Args:
+        kernel: ``"fidelity"`` (``|<psi(x)|psi(x')>|^2``) or ``"projected"`` (Gaussian of
+            width ``gamma`` on one-qubit reduced states); see :mod:`qimage.models.kernel`.
+        encoder: ``"iqp"``, ``"angle"`` or ``"amplitude"``; ``reps`` applies to IQP.
+        n_qubits: register size (default: the fewest that hold the features).
+        bandwidth: features are multiplied by it before encoding.
+        C: the SVC's regularisation.
+        probability: fit ``CalibratedClassifierCV(SVC(...), ensemble=False)`` (Platt
+            scaling; it replaces ``SVC(probability=True)``, deprecated in scikit-learn 1.9):
+            :meth:`predict_proba` exists and :meth:`predict` is its argmax, so the two always
+            agree; :meth:`decision_function` is then not offered.
+        shots: ``None`` for exact kernels, else the shot estimate of every kernel entry,
+            drawn with a generator seeded from ``random_state`` (the same at each predict).
+
+    Attributes:
+        classes_, n_features_in_, kernel_ (the kernel object), train_features_ (training
+        states or Pauli expectations), svc_ (the fitted SVC, or its calibration with
+        ``probability``), seed_.
+    """
+
+    def __init__(
+        self,
+        *,
+        kernel: str = "fidelity",
+        encoder: str = "iqp",
+        reps: int = 2,
+        n_qubits: int | None = None,
+        bandwidth: float = 1.0,
+        gamma: float = 1.0,
+        C: float = 1.0,
+        shots: int | None = None,
+        probability: bool = False,
+        random_state=None,
+    ):
+        self.kernel = kernel
+        self.encoder = encoder
+        self.reps = reps
+        self.n_qubits = n_qubits
+        self.bandwidth = bandwidth
+        self.gamma = gamma
+        self.C = C
+        self.shots = shots
+        self.probability = probability
+        self.random_state = random_state
+
+    def _make_kernel(self) -> FidelityKernel:
+        options = {"reps": self.reps} if self.encoder == "iqp" else {}
+        common = {
+            "bandwidth": self.bandwidth,
+            "encoder_options": options,
+            "dtype": getattr(torch, _PRECISION),
+        }
+        if self.kernel == "fidelity":
+            return FidelityKernel(self.encoder, self.n_qubits, **common)
+        if self.kernel == "projected":
+            return ProjectedKernel(self.encoder, self.n_qubits, gamma=self.gamma, **common)
+        raise ValueError(f"kernel must be 'fidelity' or 'projected', got {self.kernel!r}")
+
+    def _generator(self, offset: int) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed_ + offset)
+
+    def fit(self, X, y):
+        """Simulate the training states, build their Gram and fit the SVC."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        _targets(self, y)
+        self.seed_ = _seed(self.random_state)
+        self.kernel_ = self._make_kernel()
+        self.train_features_ = self.kernel_.features(_tensor(X))
+        gram = self.kernel_.gram(
+            self.train_features_, shots=self.shots, generator=self._generator(0)
+        )
+        svc = SVC(kernel="precomputed", C=self.C)
+        if self.probability:
+            # Platt scaling on out-of-fold decision values; the folds slice the Gram both
+            # ways because SVC(kernel="precomputed") is tagged pairwise.
+            svc = CalibratedClassifierCV(svc, ensemble=False)
+        self.svc_ = svc.fit(gram.numpy(), y)
+        return self
+
+    def _gram(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        features = self.kernel_.features(_tensor(X))
+        gram = self.kernel_.gram(
+            features, self.train_features_, shots=self.shots, generator=self._generator(1)
+        )
+        return gram.numpy()
+
+    def _has_probability(self) -> bool:
+        return self.probability
+
+    def _has_decision(self) -> bool:
+        return not self.probability
+
+    @available_if(_has_decision)
+    def decision_function(self, X) -> np.ndarray:
+        """The SVC's decision values on the test-by-train Gram (without ``probability``)."""
+        gram = self._gram(X)  # checks fitting first
+        return self.svc_.decision_function(gram)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted classes (with ``probability``, the most probable class)."""
+        gram = self._gram(X)
+        return self.svc_.predict(gram)
+
+    @available_if(_has_probability)
+    def predict_proba(self, X) -> np.ndarray:
+        """Platt-scaled probabilities (needs ``probability=True``), columns as ``classes_``."""
+        gram = self._gram(X)
+        return self.svc_.predict_proba(gram)
