@@ -117,6 +117,8 @@ class TestUserErrors:
             ),
             (["train", "--encoding", "angle", "--qubits", "30", "--quiet"], ""),
             (["evaluate", "/no/such/model.safetensors"], "no model file"),
+            (["train", "--noise", "bogus=1", "--quiet"], "unknown noise setting 'bogus'"),
+            (["train", "--noise", "depolarizing=7", "--quiet"], "rates must lie in [0, 1]"),
             (["info", "/no/such/model.safetensors"], "no model file"),
         ],
     )
@@ -248,3 +250,35 @@ def test_bench_quick_slice_and_report(tmp_path):
     qimage("report", out)
     assert "quantum" in (out / "report.md").read_text()
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_noise_and_shots_end_to_end(tmp_path):
+    """Train noise-aware, then evaluate under shots and stronger noise; bad --threads exits 2."""
+    out = tmp_path / "noisy"
+    qimage(
+        "--threads",
+        "1",
+        "train",
+        "--classes",
+        "0,1",
+        "--n-train",
+        "40",
+        "--layers",
+        "1",
+        "--epochs",
+        "1",
+        "--noise",
+        "depolarizing=0.01,readout=0.02",
+        "--out",
+        out,
+        "--quiet",
+    )
+    config = json.loads((out / "run.json").read_text())["model"]
+    assert config["noise"] == "depolarizing=0.01,readout=0.02"
+    assert config["diff_method"] == "backprop"  # chosen for noise, as --help says
+    report = json.loads(
+        qimage("evaluate", out, "--shots", "100", "--noise", "depolarizing=0.05", "--json").stdout
+    )
+    assert 0 <= report["accuracy"] <= 1
+    proc = qimage("--threads", "0", "info", out, check=False)
+    assert proc.returncode == 2 and "--threads must be >= 1" in proc.stderr

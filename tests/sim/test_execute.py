@@ -287,3 +287,12 @@ class TestInputs:
         """A measured wire beyond the register is refused before simulating."""
         with pytest.raises(CircuitError, match="measured wires"):
             run(self.circuit, torch.zeros(1, 1), torch.zeros(1), measurement=ExpvalZ((5,)))
+
+
+def test_circuit_without_parameters():
+    """A circuit with no parametrised gate runs (a Bell pair), with and without a batch."""
+    bell = Circuit(2, [Op("H", 0), Op("CNOT", (0, 1))])
+    torch.testing.assert_close(run(bell, measurement=Probs()), torch.tensor([[0.5, 0, 0, 0.5]]))
+    state = amplitude_state(torch.tensor([[1.0, 0, 0, 0], [0, 0, 0, 1.0]]), 2)
+    out = as_vector(evolve(bell, state=state))
+    assert out.shape == (2, 4) and torch.allclose(out.abs().pow(2).sum(1), torch.ones(2))

@@ -57,23 +57,26 @@ def model_config(task: Task, bench: BenchModel, suite_models) -> ModelConfig:
         fields["n_qubits"] = _qubits(bench.model, task)
     config = ModelConfig(**fields)
     if "match" in bench.model:
-        config.hidden = _matched_hidden(task, bench, suite_models)
+        twin = _matched_twin(task, bench, suite_models)
+        if bench.model["name"] == "cnn":
+            config.channels = int(twin.channels)
+        elif bench.model["name"] == "mlp":
+            config.hidden = int(np.atleast_1d(twin.hidden)[0])
     return config
 
 
-def _matched_hidden(task: Task, twin: BenchModel, suite_models) -> int:
+def _matched_twin(task: Task, twin: BenchModel, suite_models):
+    """The classical model of the twin's family closest in size to the model it matches."""
     from qimage.models.classical import match_params
 
     target = next(m for m in suite_models if m.name == twin.model["match"])
     config = model_config(task, target, suite_models)
-    spec = data_spec(task, config, None, 0)
-    n_features = _feature_count(spec, task)
+    n_features = _feature_count(data_spec(task, config, None, 0), task)
     quantum = build_model(
         dataclasses.replace(config, n_features=n_features, n_classes=task.n_classes())
     )
     own = _feature_count(data_spec(task, ModelConfig(name=twin.model["name"]), None, 0), task)
-    mlp = match_params(quantum, own, task.n_classes(), family=twin.model["name"])
-    return int(np.atleast_1d(mlp.hidden)[0])
+    return match_params(quantum, own, task.n_classes(), family=twin.model["name"])
 
 
 def _feature_count(spec: DataSpec, task: Task) -> int:

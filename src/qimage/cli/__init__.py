@@ -27,6 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hybrid quantum-classical image classification on a fast simulator.",
     )
     parser.add_argument("--version", action="version", version=f"qimage {__version__}")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for PyTorch (default: all cores; use 1 on a busy machine)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(sub)
@@ -37,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be >= 1")
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return args.run(args)
     except TrainingInterrupted as err:

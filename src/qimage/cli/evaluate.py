@@ -9,6 +9,7 @@ import torch
 
 from qimage.data import DATASET_NAMES
 from qimage.errors import ModelFileError
+from qimage.models import QuantumLayer, set_noise
 from qimage.train import DataSpec, evaluate, format_report, load_model, test_split
 
 
@@ -23,12 +24,28 @@ def add_parser(sub) -> None:
     p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the model's dataset")
     p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--shots", type=int, help="estimate every output from this many shots")
+    p.add_argument("--noise", metavar="SPEC", help="simulate noise, e.g. depolarizing=0.01")
+    p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
     p.set_defaults(run=run_evaluate)
 
 
 def model_path(path: Path) -> Path:
     """Accept a run folder for its ``model.safetensors``."""
     return path / "model.safetensors" if path.is_dir() else path
+
+
+def apply_device_options(model, shots, noise, seed: int) -> None:
+    """Evaluate under ``shots`` and/or ``noise`` (both seeded), overriding the model file."""
+    if shots is not None and shots < 1:
+        raise ModelFileError(f"--shots must be >= 1, got {shots}")
+    if noise is not None:
+        set_noise(model, noise or None)
+    generator = torch.Generator().manual_seed(seed)
+    for layer in model.modules():
+        if isinstance(layer, QuantumLayer):
+            layer.shots = shots if shots is not None else layer.shots
+            layer.shot_generator = generator
 
 
 def run_evaluate(args) -> int:
@@ -45,6 +62,7 @@ def run_evaluate(args) -> int:
             f"{spec.dataset} has {images.shape[1:]}"
         )
     X = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
+    apply_device_options(loaded.model, args.shots, args.noise, args.seed)
     metrics = evaluate(loaded.model, X, torch.as_tensor(labels), len(names))
     print(json.dumps(metrics, indent=2) if args.json else format_report(metrics, list(names)))
     return 0

@@ -39,6 +39,11 @@ MODEL_FLAGS = {
     "diff_method": "diff_method",
     "shots": "shots",
     "precision": "precision",
+    "hidden": "hidden",
+    "patch": "patch",
+    "stride": "stride",
+    "trainable": "trainable",
+    "noise": "noise",
 }
 TRAIN_FLAGS = {
     "epochs": "epochs",
@@ -92,9 +97,27 @@ def add_parser(sub) -> None:
     model.add_argument("--encoding", choices=list(ENCODERS), help="how features enter the circuit")
     model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
-    model.add_argument("--diff-method", choices=GRADIENT_METHODS, help="gradient method")
+    model.add_argument(
+        "--diff-method",
+        choices=GRADIENT_METHODS,
+        help="gradient method (default: adjoint; parameter-shift with --shots, "
+        "backprop with --noise)",
+    )
     model.add_argument("--shots", type=int, help="estimate outputs from this many shots")
     model.add_argument("--precision", choices=["complex64", "complex128"], help="state dtype")
+    model.add_argument(
+        "--noise",
+        metavar="SPEC",
+        help="train under noise, e.g. depolarizing=0.01,readout=0.02 (see docs)",
+    )
+    model.add_argument("--hidden", type=int, help="hidden width (mlp, heads of hybrid models)")
+    model.add_argument("--patch", type=int, help="window side (quanv, cnn)")
+    model.add_argument("--stride", type=int, help="window step (quanv, cnn)")
+    model.add_argument(
+        "--trainable",
+        action=argparse.BooleanOptionalAction,
+        help="train the quanvolution circuit (default: frozen random)",
+    )
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=int, help="passes over the training data")
     train.add_argument("--batch-size", type=int, help="samples per step")
@@ -124,9 +147,18 @@ def _given(args, flags: dict) -> dict:
     }
 
 
+def _gradient_defaults(args, model_fields: dict) -> dict:
+    """Shots need a hardware-style gradient, noise a non-adjoint one: pick it unless given."""
+    if args.diff_method is None and model_fields.get("shots"):
+        return {**model_fields, "diff_method": "parameter-shift"}
+    if args.diff_method is None and model_fields.get("noise"):
+        return {**model_fields, "diff_method": "backprop"}
+    return model_fields
+
+
 def _build_config(args) -> RunConfig:
     preset = preset_run_config(args.dataset, args.model)
-    model = dataclasses.replace(preset.model, **_given(args, MODEL_FLAGS))
+    model = dataclasses.replace(preset.model, **_gradient_defaults(args, _given(args, MODEL_FLAGS)))
     cfg = default_run_config(args.dataset, model, **_given(args, DATA_FLAGS))
     cfg.train = dataclasses.replace(preset.train, **_given(args, TRAIN_FLAGS)).validate()
     return cfg

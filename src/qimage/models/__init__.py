@@ -42,7 +42,14 @@ from qimage.models.quanv import (
     quanv_features,
 )
 from qimage.models.readout import READOUTS, ExpvalReadout, ProbsReadout
-from qimage.models.registry import REGISTRY, ModelConfig, build_model, count_parameters, register
+from qimage.models.registry import (
+    REGISTRY,
+    ModelConfig,
+    build_model,
+    count_parameters,
+    register,
+    set_noise,
+)
 
 __all__ = [
     "FAMILIES",
@@ -74,4 +81,5 @@ __all__ = [
     "quanv_features",
     "register",
     "sample_fidelity",
+    "set_noise",
 ]

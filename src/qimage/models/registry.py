@@ -24,7 +24,14 @@ from qimage.models.classical import DEFAULT_HIDDEN, MLP, LogisticRegression, Sma
 from qimage.models.qnn import QNN, DressedQNN
 from qimage.models.quanv import QuanvNet
 
-__all__ = ["REGISTRY", "ModelConfig", "build_model", "count_parameters", "register"]
+__all__ = [
+    "REGISTRY",
+    "ModelConfig",
+    "build_model",
+    "count_parameters",
+    "register",
+    "set_noise",
+]
 
 _PRECISIONS = {"complex64": torch.complex64, "complex128": torch.complex128}
 
@@ -53,6 +60,7 @@ class ModelConfig:
     stride: int = 2  # quanv / cnn window step
     trainable: bool = False  # quanv: train the circuit (default: frozen random circuit)
     channels: int = 0  # cnn feature maps (0: patch**2, as many as quanv has qubits)
+    noise: str | None = None  # a qimage.sim.NoiseModel in its text form, e.g. "depolarizing=0.01"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -98,6 +106,10 @@ class ModelConfig:
         for ok, message in checks:
             if not ok:
                 raise CircuitError(message)
+        if self.noise:
+            from qimage.sim import NoiseModel
+
+            NoiseModel.parse(self.noise)  # raises on a bad specification
         return self
 
     @property
@@ -126,7 +138,23 @@ def build_model(config: ModelConfig, generator: torch.Generator | None = None) -
     """The model a config describes, initialised from ``generator``."""
     if config.name not in REGISTRY:
         raise CircuitError(f"unknown model {config.name!r}; choose one of {', '.join(REGISTRY)}")
-    return REGISTRY[config.name](config, generator)
+    model = REGISTRY[config.name](config, generator)
+    if config.noise:
+        set_noise(model, config.noise)
+    return model
+
+
+def set_noise(model: nn.Module, noise) -> nn.Module:
+    """Simulate every quantum layer of ``model`` under ``noise`` (a NoiseModel, its text
+    form, or ``None`` for an ideal device)."""
+    from qimage.models.layer import QuantumLayer
+    from qimage.sim import NoiseModel
+
+    model_noise = NoiseModel.parse(noise) if isinstance(noise, str) else noise
+    for layer in model.modules():
+        if isinstance(layer, QuantumLayer):
+            layer.noise = model_noise
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -299,6 +299,8 @@ def _noisy_rows(circuit, noise, ex: Executor, state):
     chunk = max(1, memory_limit(ex.max_memory) // per_row)
 
     def evaluate(angles: torch.Tensor) -> torch.Tensor:
+        if angles.shape[0] == 1 < flat.shape[0]:  # shared angles, one state per sample
+            angles = angles.expand(flat.shape[0], -1)
         rows = _rows(flat, angles.shape[0])
         outs = []
         for i in range(0, angles.shape[0], chunk):

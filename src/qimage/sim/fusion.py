@@ -347,8 +347,12 @@ def compile_plan(circuit: Circuit, max_group: int | None = None, fuse: bool = Tr
         ops=ops,
         blocks=tuple(blocks),
         folded=_folded(blocks),
-        x_index=torch.tensor([circuit.n_inputs if p.x is None else p.x for p in params]),
-        w_index=torch.tensor([circuit.n_weights if p.w is None else p.w for p in params]),
+        x_index=torch.tensor(
+            [circuit.n_inputs if p.x is None else p.x for p in params], dtype=torch.long
+        ),
+        w_index=torch.tensor(
+            [circuit.n_weights if p.w is None else p.w for p in params], dtype=torch.long
+        ),
         scale=torch.tensor([p.scale for p in params], dtype=torch.float64),
         slot_rule=tuple(op.gate.shift_rule for op in ops for _ in op.slots),
     )

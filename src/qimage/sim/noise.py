@@ -139,30 +139,28 @@ class NoiseModel:
 
 
 def _set(fields: dict, name: str, gate: str | None, value: str) -> None:
+    if name not in (*CHANNELS, "readout", "method"):
+        raise CircuitError(
+            f"unknown noise setting {name!r}; use {', '.join(CHANNELS)}, readout or method"
+        )
+    if name == "method":
+        fields["method"] = value
+        return
     try:
-        if name == "method":
-            fields["method"] = value
-        elif name == "readout":
-            parts = [float(v) for v in value.split(":")]
-            fields["readout"] = (parts[0], parts[-1])
-        elif name in CHANNELS:
-            if gate is None:
-                current = fields.get(name)
-                fields[name] = (
-                    {**current, "default": float(value)}
-                    if isinstance(current, dict)
-                    else float(value)
-                )
-            else:
-                current = fields.get(name, {})
-                current = current if isinstance(current, dict) else {"default": current}
-                fields[name] = {**current, gate: float(value)}
-        else:
-            raise CircuitError(
-                f"unknown noise setting {name!r}; use {', '.join(CHANNELS)}, readout or method"
-            )
+        numbers = [float(v) for v in value.split(":")]
     except ValueError:
         raise CircuitError(f"noise setting {name}={value!r} is not a number") from None
+    if name == "readout":
+        fields["readout"] = (numbers[0], numbers[-1])
+        return
+    current = fields.get(name, {} if gate else 0.0)
+    if gate is None:
+        fields[name] = (
+            {**current, "default": numbers[0]} if isinstance(current, dict) else numbers[0]
+        )
+    else:
+        current = current if isinstance(current, dict) else {"default": current}
+        fields[name] = {**current, gate: numbers[0]}
 
 
 # --- evolution -------------------------------------------------------------------------------
