@@ -240,13 +240,15 @@ def run(
     check_method(diff_method, shots)
     measurement = ExpvalZ() if measurement is None else measurement
     measurement.n_outputs(circuit.n_qubits)
-    plan = compile_plan(circuit)
     noisy = noise is not None and not noise.is_ideal
     n_mem = (
         2 * circuit.n_qubits
         if noisy and noise.resolve_method(circuit.n_qubits) == "density"
         else circuit.n_qubits
     )
+    # The state alone first: refuse an impossible run before spending time on its plan.
+    check_memory(n_mem, batch, 0, diff_method, dtype, max_memory)
+    plan = compile_plan(circuit)
     steps = len(circuit.ops) if noisy else len(plan.blocks)
     check_memory(n_mem, batch, steps, diff_method, dtype, max_memory)
     ex = Executor(plan, measurement, dtype, shots, generator, max_memory)
