@@ -14,14 +14,25 @@ from qimage.bench.spec import FULL, BenchModel, Suite, Task
 __all__ = ["SUITES"]
 
 LR_QUANTUM = {"lr": [0.01, 0.03, 0.1]}
-LR_CLASSICAL = {"lr": [0.001, 0.003, 0.01]}
+LR_CLASSICAL = {"lr": [0.003, 0.01, 0.03]}
 C_SVC = {"C": [0.3, 1.0, 3.0]}
 
 
 def with_ablations(
-    name, model, train, *, classical_part=None, sizes_ablations=(FULL,), search=None, twin="mlp"
+    name,
+    model,
+    train,
+    *,
+    classical_part=None,
+    sizes_ablations=(FULL,),
+    search=None,
+    twin="mlp",
+    frozen=True,
 ):
-    """A quantum model, its separable and frozen ablations, and its matched twin."""
+    """A quantum model, its separable and frozen ablations, and its matched twin.
+
+    ``frozen=False`` for models whose circuit is already a frozen random one (quanvolution).
+    """
     search = search or LR_QUANTUM
     ansatz = model.get("ansatz", "strongly_entangling")
     separable = {**model, "ansatz": "separable", "ansatz_options": {"of": ansatz}}
@@ -38,16 +49,6 @@ def with_ablations(
             sizes=sizes_ablations,
         ),
         BenchModel(
-            f"{name}:frozen",
-            "quantum",
-            {**model, "frozen": True},
-            train=train,
-            search=search,
-            ablation_of=name,
-            ablation="frozen",
-            sizes=sizes_ablations,
-        ),
-        BenchModel(
             f"{name}:twin",
             "classical",
             {"name": twin, "match": name},
@@ -55,12 +56,26 @@ def with_ablations(
             search=LR_CLASSICAL,
         ),
     ]
+    if frozen:
+        out.append(
+            BenchModel(
+                f"{name}:frozen",
+                "quantum",
+                {**model, "frozen": True},
+                train=train,
+                search=search,
+                ablation_of=name,
+                ablation="frozen",
+                sizes=sizes_ablations,
+            )
+        )
     if classical_part:
+        sizes = {"n_qubits": model["n_qubits"]} if "n_qubits" in model else {}
         out.append(
             BenchModel(
                 f"{name}:classical-part",
                 "classical",
-                {"name": classical_part},
+                {"name": classical_part, **sizes},
                 train=train,
                 search=LR_CLASSICAL,
                 ablation_of=name,
@@ -105,19 +120,25 @@ MNIST35 = {
     )
     for d in (4, 8, 10)
 }
-MNIST10 = Task("mnist10", "mnist", "MNIST, 10 classes", 28, sizes=(1000, 5000))
-FASHION10 = Task("fashion10", "fashion-mnist", "Fashion-MNIST, 10 classes", 28, sizes=(1000, 5000))
+MNIST10 = Task("mnist10", "mnist", "MNIST, 10 classes", 28, sizes=(500, 2000))
+FASHION10 = Task("fashion10", "fashion-mnist", "Fashion-MNIST, 10 classes", 28, sizes=(500, 2000))
+MNIST10_FULL = Task("mnist10", "mnist", "MNIST, 10 classes", 28, sizes=(500, 2000, 10000, FULL))
+FASHION10_FULL = Task(
+    "fashion10", "fashion-mnist", "Fashion-MNIST, 10 classes", 28, sizes=(500, 2000, 10000, FULL)
+)
 
 _QNN_DIGITS = {
     "name": "qnn",
     "encoder": "amplitude",
     "n_qubits": 6,
-    "n_layers": 8,
+    "n_layers": 32,
     "readout": "probs",
 }
 _QNN_QUICK = {**_QNN_DIGITS, "n_layers": 3}
 _DRESSED = {"name": "dressed", "encoder": "angle", "n_qubits": 6, "n_layers": 3}
-_QUANV = {"name": "quanv", "patch": 2, "stride": 2, "n_layers": 1}
+# On 8x8 digits stride 2 keeps too little (16 windows); MNIST uses Henderson et al.'s 2x2/2.
+_QUANV_DIGITS = {"name": "quanv", "n_qubits": 4, "patch": 2, "stride": 1, "n_layers": 2}
+_QUANV = {"name": "quanv", "n_qubits": 4, "patch": 2, "stride": 2, "n_layers": 1}
 _REUPLOAD = {
     "name": "qnn",
     "encoder": "reupload",
@@ -136,6 +157,15 @@ _QNN_MNIST = {
 _T_DIGITS = {"epochs": 20, "batch_size": 32}
 _T_QUICK = {"epochs": 4, "batch_size": 32}
 _T_MNIST = {"epochs": 6, "batch_size": 64}
+
+
+def _image_task_models(train: dict):
+    """28x28 tasks: the amplitude QNN, quanvolution, their ablations and twins, baselines."""
+    return (
+        *with_ablations("qnn", _QNN_MNIST, train),
+        *with_ablations("quanv", _QUANV, train, classical_part="quanv_twin", frozen=False),
+        *baselines(train),
+    )
 
 
 def _pca_task_models(task: Task, train: dict):
@@ -166,31 +196,29 @@ QUICK = Suite(
 
 STANDARD = Suite(
     "standard",
-    (DIGITS, MNIST35[4], MNIST35[8]),
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST10, FASHION10),
     {
         "digits": (
             *with_ablations("qnn", _QNN_DIGITS, _T_DIGITS),
             *with_ablations("dressed", _DRESSED, _T_DIGITS, classical_part="dressed_classical"),
-            *with_ablations("quanv", _QUANV, _T_DIGITS, classical_part="quanv_twin"),
+            *with_ablations(
+                "quanv", _QUANV_DIGITS, _T_DIGITS, classical_part="quanv_twin", frozen=False
+            ),
             *baselines(_T_DIGITS),
         ),
         "mnist35-pca4": _pca_task_models(MNIST35[4], _T_DIGITS),
         "mnist35-pca8": _pca_task_models(MNIST35[8], _T_DIGITS),
+        "mnist10": _image_task_models(_T_MNIST),
+        "fashion10": _image_task_models(_T_MNIST),
     },
 )
 
 FULL_SUITE = Suite(
     "full",
-    (DIGITS, MNIST35[4], MNIST35[8], MNIST35[10], MNIST10, FASHION10),
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST35[10], MNIST10_FULL, FASHION10_FULL),
     {
         **STANDARD.models,
         "mnist35-pca10": _pca_task_models(MNIST35[10], _T_DIGITS),
-        "mnist10": (
-            *with_ablations("qnn", _QNN_MNIST, _T_MNIST),
-            *with_ablations("quanv", _QUANV, _T_MNIST, classical_part="quanv_twin"),
-            *baselines(_T_MNIST),
-        ),
-        "fashion10": (*with_ablations("qnn", _QNN_MNIST, _T_MNIST), *baselines(_T_MNIST)),
     },
 )
 

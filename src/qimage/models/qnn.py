@@ -24,7 +24,7 @@ from qimage.errors import CircuitError
 from qimage.models.layer import QuantumLayer
 from qimage.models.readout import READOUTS
 
-__all__ = ["QNN", "DressedQNN", "seeded_linear"]
+__all__ = ["QNN", "DressedClassical", "DressedQNN", "seeded_linear"]
 
 
 def seeded_linear(n_in: int, n_out: int, generator: torch.Generator | None = None) -> nn.Linear:
@@ -125,3 +125,17 @@ class DressedQNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         angles = (math.pi / 2) * torch.tanh(self.pre(x))
         return self.post(self.quantum(angles))
+
+
+class DressedClassical(nn.Module):
+    """The classical part of :class:`DressedQNN` alone, the ablation without the circuit:
+    ``Linear(F, n) -> pi/2 tanh -> Linear(n, C)``.
+    """
+
+    def __init__(self, n_qubits: int, n_features: int, n_classes: int, generator=None):
+        super().__init__()
+        self.pre = seeded_linear(n_features, n_qubits, generator)
+        self.post = seeded_linear(n_qubits, n_classes, generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.post((math.pi / 2) * torch.tanh(self.pre(x)))

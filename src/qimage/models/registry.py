@@ -21,7 +21,7 @@ from torch import nn
 from qimage.circuits import make_ansatz, make_encoder
 from qimage.errors import CircuitError
 from qimage.models.classical import DEFAULT_HIDDEN, MLP, LogisticRegression, SmallCNN, make_head
-from qimage.models.qnn import QNN, DressedQNN
+from qimage.models.qnn import QNN, DressedClassical, DressedQNN
 from qimage.models.quanv import QuanvNet
 
 __all__ = [
@@ -242,3 +242,9 @@ def _cnn(cfg: ModelConfig, generator) -> nn.Module:
         image_size=cfg.image_size,
         generator=generator,
     )
+
+
+@register("dressed_classical")
+def _dressed_classical(cfg: ModelConfig, generator) -> nn.Module:
+    # The dressed QNN without its circuit: the ablation "classical part only".
+    return DressedClassical(cfg.n_qubits, cfg.n_features, cfg.n_classes, generator)
