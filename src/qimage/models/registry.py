@@ -192,6 +192,7 @@ def _dressed(cfg: ModelConfig, generator) -> nn.Module:
         shots=cfg.shots,
         dtype=cfg.dtype,
         generator=generator,
+        hidden=cfg.hidden,
     )
 
 
@@ -247,4 +248,4 @@ def _cnn(cfg: ModelConfig, generator) -> nn.Module:
 @register("dressed_classical")
 def _dressed_classical(cfg: ModelConfig, generator) -> nn.Module:
     # The dressed QNN without its circuit: the ablation "classical part only".
-    return DressedClassical(cfg.n_qubits, cfg.n_features, cfg.n_classes, generator)
+    return DressedClassical(cfg.n_qubits, cfg.n_features, cfg.n_classes, generator, cfg.hidden)
