@@ -1,26 +1,4 @@
-"""scikit-learn estimators for qimage's models: ``fit`` / ``predict`` / ``predict_proba`` /
-``score``, usable in ``Pipeline`` and ``GridSearchCV``.
-
-* :class:`QNNClassifier`: the quantum-only QNN (features are used as angles as given);
-* :class:`DressedQNNClassifier`: linear layer, circuit, linear layer;
-* :class:`QuanvClassifier`: quanvolution + head on image rows;
-* :class:`ModelClassifier`: any model of :data:`qimage.models.REGISTRY` by name;
-* :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel.
-
-They follow scikit-learn's developer guide: ``__init__`` only stores its keyword arguments,
-validation happens in ``fit``, everything learned lives in attributes ending in ``_``, and
-``random_state`` fixes initial weights, batch order and shot noise. The neural models train
-through :func:`qimage.train.fit`, the loop every qimage model uses, without a validation
-split (tune with ``GridSearchCV`` instead). They compute in double precision
-(``complex128`` states) so that a sample's prediction does not depend on its batch.
-
-Example:
-    >>> from sklearn.datasets import load_iris
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = DressedQNNClassifier(n_qubits=3, epochs=5, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:2]).shape
-    (2, 3)
-"""
+"""The neural-network estimators: QNN, dressed QNN, quanvolution, any registry model."""
 
 from __future__ import annotations
 
@@ -29,31 +7,16 @@ import math
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.svm import SVC
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qimage.circuits import make_encoder
-from qimage.models import (
-    FidelityKernel,
-    ModelConfig,
-    ProjectedKernel,
-    build_model,
-    quanv_features,
-)
+from qimage.models import ModelConfig, build_model, quanv_features
 from qimage.models.kernel import fewest_qubits
 from qimage.train import TrainConfig, fit, predict_logits
 
-__all__ = [
-    "DressedQNNClassifier",
-    "ModelClassifier",
-    "QNNClassifier",
-    "QuantumKernelSVC",
-    "QuanvClassifier",
-]
+__all__ = ["DressedQNNClassifier", "ModelClassifier", "QNNClassifier", "QuanvClassifier"]
 
 _PRECISION = "complex128"  # per-sample results independent of the batch they are computed in
 
@@ -343,121 +306,3 @@ class QuanvClassifier(_TorchClassifier):
         images = features.reshape(-1, net.side, net.side)
         maps = quanv_features(images, net.quanv, cache_dir=self.cache_dir).flatten(1)
         self.history_ = fit(net.head, maps, codes, self._train_config(seed), progress=False)
-
-
-class QuantumKernelSVC(ClassifierMixin, BaseEstimator):
-    """scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel.
-
-    ``fit`` simulates the N training states once and passes the N x N Gram to the SVC;
-    ``predict`` simulates only the test states and uses the test-by-train Gram.
-
-    Args:
-        kernel: ``"fidelity"`` (``|<psi(x)|psi(x')>|^2``) or ``"projected"`` (Gaussian of
-            width ``gamma`` on one-qubit reduced states); see :mod:`qimage.models.kernel`.
-        encoder: ``"iqp"``, ``"angle"`` or ``"amplitude"``; ``reps`` applies to IQP.
-        n_qubits: register size (default: the fewest that hold the features).
-        bandwidth: features are multiplied by it before encoding.
-        C: the SVC's regularisation.
-        probability: fit ``CalibratedClassifierCV(SVC(...), ensemble=False)`` (Platt
-            scaling; it replaces ``SVC(probability=True)``, deprecated in scikit-learn 1.9):
-            :meth:`predict_proba` exists and :meth:`predict` is its argmax, so the two always
-            agree; :meth:`decision_function` is then not offered.
-        shots: ``None`` for exact kernels, else the shot estimate of every kernel entry,
-            drawn with a generator seeded from ``random_state`` (the same at each predict).
-
-    Attributes:
-        classes_, n_features_in_, kernel_ (the kernel object), train_features_ (training
-        states or Pauli expectations), svc_ (the fitted SVC, or its calibration with
-        ``probability``), seed_.
-    """
-
-    def __init__(
-        self,
-        *,
-        kernel: str = "fidelity",
-        encoder: str = "iqp",
-        reps: int = 2,
-        n_qubits: int | None = None,
-        bandwidth: float = 1.0,
-        gamma: float = 1.0,
-        C: float = 1.0,
-        shots: int | None = None,
-        probability: bool = False,
-        random_state=None,
-    ):
-        self.kernel = kernel
-        self.encoder = encoder
-        self.reps = reps
-        self.n_qubits = n_qubits
-        self.bandwidth = bandwidth
-        self.gamma = gamma
-        self.C = C
-        self.shots = shots
-        self.probability = probability
-        self.random_state = random_state
-
-    def _make_kernel(self) -> FidelityKernel:
-        options = {"reps": self.reps} if self.encoder == "iqp" else {}
-        common = {
-            "bandwidth": self.bandwidth,
-            "encoder_options": options,
-            "dtype": getattr(torch, _PRECISION),
-        }
-        if self.kernel == "fidelity":
-            return FidelityKernel(self.encoder, self.n_qubits, **common)
-        if self.kernel == "projected":
-            return ProjectedKernel(self.encoder, self.n_qubits, gamma=self.gamma, **common)
-        raise ValueError(f"kernel must be 'fidelity' or 'projected', got {self.kernel!r}")
-
-    def _generator(self, offset: int) -> torch.Generator:
-        return torch.Generator().manual_seed(self.seed_ + offset)
-
-    def fit(self, X, y):
-        """Simulate the training states, build their Gram and fit the SVC."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        _targets(self, y)
-        self.seed_ = _seed(self.random_state)
-        self.kernel_ = self._make_kernel()
-        self.train_features_ = self.kernel_.features(_tensor(X))
-        gram = self.kernel_.gram(
-            self.train_features_, shots=self.shots, generator=self._generator(0)
-        )
-        svc = SVC(kernel="precomputed", C=self.C)
-        if self.probability:
-            # Platt scaling on out-of-fold decision values; the folds slice the Gram both
-            # ways because SVC(kernel="precomputed") is tagged pairwise.
-            svc = CalibratedClassifierCV(svc, ensemble=False)
-        self.svc_ = svc.fit(gram.numpy(), y)
-        return self
-
-    def _gram(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        features = self.kernel_.features(_tensor(X))
-        gram = self.kernel_.gram(
-            features, self.train_features_, shots=self.shots, generator=self._generator(1)
-        )
-        return gram.numpy()
-
-    def _has_probability(self) -> bool:
-        return self.probability
-
-    def _has_decision(self) -> bool:
-        return not self.probability
-
-    @available_if(_has_decision)
-    def decision_function(self, X) -> np.ndarray:
-        """The SVC's decision values on the test-by-train Gram (without ``probability``)."""
-        gram = self._gram(X)  # checks fitting first
-        return self.svc_.decision_function(gram)
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted classes (with ``probability``, the most probable class)."""
-        gram = self._gram(X)
-        return self.svc_.predict(gram)
-
-    @available_if(_has_probability)
-    def predict_proba(self, X) -> np.ndarray:
-        """Platt-scaled probabilities (needs ``probability=True``), columns as ``classes_``."""
-        gram = self._gram(X)
-        return self.svc_.predict_proba(gram)
