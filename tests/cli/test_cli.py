@@ -101,8 +101,9 @@ class TestTrainAndUse:
 
     def test_info(self, run_dir):
         """info prints the circuit diagram and the parameter count."""
-        out = qimage("info", run_dir).stdout
+        out = qimage("info", run_dir, "--png", run_dir / "circuit.png").stdout
         assert "trainable parameters" in out and "q0: " in out and "Rot(" in out
+        assert (run_dir / "circuit.png").stat().st_size > 1000
 
 
 class TestUserErrors:

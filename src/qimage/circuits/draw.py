@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from qimage.sim import Circuit, Op
 
-__all__ = ["draw"]
+__all__ = ["columns", "draw", "labels"]
 
 # Symbols of the controlled and symmetric two-qubit gates; other gates print their name.
 _SYMBOLS = {"CNOT": ("●", "⊕"), "CZ": ("●", "●"), "SWAP": ("×", "×")}
 _CONTROLLED = {"CRX": "RX", "CRY": "RY", "CRZ": "RZ"}
 
 
-def _labels(op: Op) -> dict[int, str]:
+def labels(op: Op) -> dict[int, str]:
+    """What to draw on each wire of ``op``: a gate name with arguments, or a symbol."""
     args = f"({', '.join(map(str, op.params))})" if op.params else ""
     if op.gate in _SYMBOLS:
         return dict(zip(op.wires, _SYMBOLS[op.gate], strict=True))
@@ -27,7 +28,7 @@ def _labels(op: Op) -> dict[int, str]:
     return dict.fromkeys(op.wires, op.gate + args)
 
 
-def _columns(circuit: Circuit) -> list[list[Op]]:
+def columns(circuit: Circuit) -> list[list[Op]]:
     """Pack ops into columns: each op goes right after the last op touching its wire span."""
     free = [0] * circuit.n_qubits
     columns: list[list[Op]] = []
@@ -46,12 +47,12 @@ def draw(circuit: Circuit, max_width: int | None = None) -> str:
     """The diagram as a string; ``max_width`` truncates long circuits with an ellipsis."""
     rows = [f"q{q}: " for q in range(circuit.n_qubits)]
     rows = [r.rjust(max(map(len, rows))) for r in rows]
-    for column in _columns(circuit):
+    for column in columns(circuit):
         cells = ["─"] * circuit.n_qubits
         for op in column:
             for q in range(min(op.wires), max(op.wires) + 1):
                 cells[q] = "┼"  # a wire the gate's vertical line crosses
-            cells_of_op = _labels(op)
+            cells_of_op = labels(op)
             for q, label in cells_of_op.items():
                 cells[q] = label
         width = max(map(len, cells))

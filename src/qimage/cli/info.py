@@ -20,6 +20,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("--width", type=int, default=160, help="cut diagram lines at this width")
+    p.add_argument("--png", type=Path, help="also draw the (first) circuit into this PNG file")
     p.set_defaults(run=run_info)
 
 
@@ -39,6 +40,14 @@ def run_info(args) -> int:
         print(f"\ncircuit: {layer.extra_repr()}")
         print(f"measured: {layer.measurement}")
         print(draw(qc.circuit, max_width=args.width))
+    if args.png is not None and quantum_layers(model):
+        from qimage.report.plots import plot_circuit
+
+        layer = quantum_layers(model)[0]
+        start = "amplitude-encoded input, then " if layer.qc.encoder.name == "amplitude" else ""
+        title = f"{start}{layer.qc.ansatz.name} x{layer.qc.n_layers} on {layer.qc.n_qubits} qubits"
+        plot_circuit(layer.qc.circuit, args.png, title=title, max_columns=14)
+        print(f"\nwrote {args.png}")
     print("\nmodel config:\n" + json.dumps(loaded.config.to_dict(), indent=2))
     print("\ntraining:\n" + json.dumps(loaded.info, indent=2))
     return 0
