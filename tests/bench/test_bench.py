@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from qimage.bench import SUITES, BenchModel, Suite, Task, read_jsonl, run_suite
 from qimage.bench.cells import model_config
+from qimage.errors import DatasetError
 
 TASK = Task("digits", "digits", "8x8 digits", 8, classes=(0, 1, 2), sizes=(60, None))
 TINY_QNN = {"name": "qnn", "encoder": "amplitude", "n_qubits": 6, "n_layers": 1, "readout": "probs"}
@@ -137,3 +139,68 @@ def test_suites_are_well_formed():
                     assert m.model["match"] in names
             budgets = {m.budget() for m in suite.models[task.name]}
             assert len(budgets) == 1, f"{suite.name}/{task.name}: unequal search budgets"
+
+
+def _mnist_folder(folder, n_train: int = 80, n_test: int = 40):
+    """MNIST-named IDX files of random 28x28 images (labels 3 and 5 only)."""
+    from qimage.data import write_idx
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte.gz": np.resize(np.array([3, 5], np.uint8), n_train),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte.gz": np.resize(np.array([3, 5], np.uint8), n_test),
+    }
+    folder.mkdir()
+    for name, array in arrays.items():
+        write_idx(folder / name, array)
+    return folder
+
+
+REUPLOAD = {"name": "qnn", "encoder": "reupload", "n_qubits": "auto", "n_layers": 1}
+
+
+class TestDataDir:
+    """``data_dir`` reaches every step that reads images, matching twins included."""
+
+    TASK = Task("m35", "mnist", "MNIST 3 vs 5", 28, classes=(3, 5), pca=4, sizes=(40,))
+    MODELS = (
+        BenchModel("q", "quantum", REUPLOAD, train=TRAIN, search={"lr": [0.05]}, twin="q:twin"),
+        BenchModel("q:twin", "classical", {"name": "mlp", "match": "q"}, train=TRAIN),
+    )
+
+    @pytest.fixture(autouse=True)
+    def isolated(self, tmp_path, monkeypatch):
+        """No cache, no network, and MNIST shrunk to the size of the generated files."""
+        import dataclasses
+        import urllib.request
+
+        from qimage.data.sources import IDX_DATASETS
+
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.delenv("QIMAGE_DATA", raising=False)
+        small = dataclasses.replace(IDX_DATASETS["mnist"], n_train=80, n_test=40)
+        monkeypatch.setitem(IDX_DATASETS, "mnist", small)
+
+        def offline(*args, **kwargs):
+            raise OSError("no network in tests")
+
+        monkeypatch.setattr(urllib.request, "urlopen", offline)
+
+    def test_idx_task_with_a_matched_twin(self, tmp_path):
+        suite = Suite(
+            "m", (self.TASK,), {"m35": self.MODELS}, seeds=(0,), cv_folds=2, search_size=40
+        )
+        counts = run_suite(suite, tmp_path / "out", data_dir=_mnist_folder(tmp_path / "mnist"))
+        rows = read_jsonl(tmp_path / "out" / "results.jsonl")
+        assert counts["failed"] == 0 and len(rows) == 2
+        assert all("error" not in row for row in rows)
+
+    def test_missing_dataset_fails_before_any_work(self, tmp_path):
+        suite = Suite(
+            "m", (self.TASK,), {"m35": self.MODELS}, seeds=(0,), cv_folds=2, search_size=40
+        )
+        with pytest.raises(DatasetError, match="nowhere is not a folder"):
+            run_suite(suite, tmp_path / "out", data_dir=tmp_path / "nowhere")
+        assert not (tmp_path / "out" / "search.jsonl").exists()

@@ -50,14 +50,17 @@ def _qubits(model: dict, task: Task) -> int:
     return task.n_features()
 
 
-def model_config(task: Task, bench: BenchModel, suite_models) -> ModelConfig:
-    """The :class:`ModelConfig` of a registry model on ``task`` (twins matched here)."""
+def model_config(task: Task, bench: BenchModel, suite_models, data_dir=None) -> ModelConfig:
+    """The :class:`ModelConfig` of a registry model on ``task`` (twins matched here).
+
+    ``data_dir`` is where the task's IDX files are: matching a twin preprocesses a few images.
+    """
     fields = {k: v for k, v in bench.model.items() if k not in _TORCH_ONLY}
     if "n_qubits" in fields:
         fields["n_qubits"] = _qubits(bench.model, task)
     config = ModelConfig(**fields)
     if "match" in bench.model:
-        twin = _matched_twin(task, bench, suite_models)
+        twin = _matched_twin(task, bench, suite_models, data_dir)
         if bench.model["name"] == "cnn":
             config.channels = int(twin.channels)
         elif bench.model["name"] == "mlp":
@@ -65,22 +68,22 @@ def model_config(task: Task, bench: BenchModel, suite_models) -> ModelConfig:
     return config
 
 
-def _matched_twin(task: Task, twin: BenchModel, suite_models):
+def _matched_twin(task: Task, twin: BenchModel, suite_models, data_dir):
     """The classical model of the twin's family closest in size to the model it matches."""
     from qimage.models.classical import match_params
 
     target = next(m for m in suite_models if m.name == twin.model["match"])
-    config = model_config(task, target, suite_models)
-    n_features = _feature_count(data_spec(task, config, None, 0), task)
+    config = model_config(task, target, suite_models, data_dir)
+    n_features = _feature_count(data_spec(task, config, None, 0), data_dir)
     quantum = build_model(
         dataclasses.replace(config, n_features=n_features, n_classes=task.n_classes())
     )
-    own = _feature_count(data_spec(task, ModelConfig(name=twin.model["name"]), None, 0), task)
+    own = _feature_count(data_spec(task, ModelConfig(name=twin.model["name"]), None, 0), data_dir)
     return match_params(quantum, own, task.n_classes(), family=twin.model["name"])
 
 
-def _feature_count(spec: DataSpec, task: Task) -> int:
-    ds = _dataset(spec.dataset, spec.data_dir)
+def _feature_count(spec: DataSpec, data_dir) -> int:
+    ds = _dataset(spec.dataset, data_dir)
     probe = ds.X_train[: max(4, spec.pca or 0) * 4]
     return spec_pipeline(spec, ds.image_shape).fit(probe).transform(probe[:1]).shape[1]
 
@@ -148,7 +151,7 @@ def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None) 
         seconds = time.perf_counter() - start
         pred = est.predict(Xe)
         return _sklearn_result(pred, ye, seconds, len(y), task.n_classes())
-    config = model_config(task, bench, suite_models)
+    config = model_config(task, bench, suite_models, data_dir)
     spec = data_spec(task, config, size, seed)
     spec.data_dir = data_dir
     X, y, Xe, ye = (torch.as_tensor(a) for a in _arrays(spec, task, *(folds or (None, None))))
@@ -194,7 +197,7 @@ def search_hyperparameters(
 
     spec = data_spec(
         task,
-        None if bench.estimator else model_config(task, bench, suite_models),
+        None if bench.estimator else model_config(task, bench, suite_models, data_dir),
         size,
         seed,
         bench.estimator,

@@ -19,6 +19,7 @@ from pathlib import Path
 from qimage import __version__
 from qimage.bench.cells import run_cell, search_hyperparameters
 from qimage.bench.spec import Suite
+from qimage.data import load_dataset
 from qimage.report.results import read_jsonl
 
 __all__ = ["PROTOCOL", "read_jsonl", "run_suite"]
@@ -58,27 +59,50 @@ class _Searcher:
         )
         self.done = {row["key"]: row["params"] for row in read_jsonl(self.path)}
 
-    def __call__(self, task, model) -> dict:
+    def key(self, task, model) -> str:
         suite = self.suite
-        key = _key("search", _spec(task), _spec(model), suite.cv_folds, suite.search_size)
+        return _key("search", _spec(task), _spec(model), suite.cv_folds, suite.search_size)
+
+    def prefetch(self, pairs, workers: int, threads: int) -> None:
+        """Search every ``(task, model)`` pair not searched yet, ``workers`` at a time."""
+        missing = list(
+            {self.key(t, m): (t, m) for t, m in pairs if self.key(t, m) not in self.done}.values()
+        )
+        jobs = [(self.suite, t, m, self.data_dir, threads) for t, m in missing]
+        if jobs:
+            self.say(f"searching the hyperparameters of {len(jobs)} (task, model) pairs")
+        for (task, model), params in zip(missing, _map(_search_job, jobs, workers), strict=True):
+            self._store(task, model, params)
+
+    def __call__(self, task, model) -> dict:
+        key = self.key(task, model)
         if key not in self.done:
-            self.say(
-                f"searching {model.name} on {task.name} ({model.budget()} candidates, "
-                f"{suite.cv_folds}-fold)"
-            )
-            params = search_hyperparameters(
-                task,
-                model,
-                suite.models[task.name],
-                folds=suite.cv_folds,
-                size=suite.search_size,
-                data_dir=self.data_dir,
-            )
-            _append(
-                self.path, {"key": key, "task": task.name, "model": model.name, "params": params}
-            )
-            self.done[key] = params
+            self._store(task, model, _search_job((self.suite, task, model, self.data_dir, None)))
         return self.done[key]
+
+    def _store(self, task, model, params: dict) -> None:
+        key = self.key(task, model)
+        _append(self.path, {"key": key, "task": task.name, "model": model.name, "params": params})
+        self.done[key] = params
+        score = params.get("cv_accuracy")
+        chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
+        self.say(f"searched {model.name} on {task.name}: {chosen} (cv accuracy {score})")
+
+
+def _search_job(args) -> dict:
+    suite, task, model, data_dir, threads = args
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    return search_hyperparameters(
+        task,
+        model,
+        suite.models[task.name],
+        folds=suite.cv_folds,
+        size=suite.search_size,
+        data_dir=data_dir,
+    )
 
 
 def _job(args):
@@ -116,14 +140,20 @@ def run_suite(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda message: None)
-    todo, skipped = _pending(suite, out, data_dir, max_cells, say)
-    counts = {"done": 0, "skipped": skipped, "failed": 0, "todo": len(todo)}
     threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    for name in sorted({task.dataset for task in suite.tasks}):
+        load_dataset(name, data_dir=data_dir)  # a missing dataset fails now, not an hour in
+    search = _Searcher(suite, out, data_dir, say)
+    if max_cells is None:  # otherwise search lazily, only for the cells that will run
+        search.prefetch([(t, m) for t, m, _, _ in suite.cells()], workers, threads)
+    todo, skipped = _pending(suite, out, search, max_cells)
+    counts = {"done": 0, "skipped": skipped, "failed": 0, "todo": len(todo)}
     jobs = [
         (t, m, suite.models[t.name], size, seed, params, data_dir, threads)
         for _, t, m, size, seed, params in todo
     ]
-    for (key, task, model, size, seed, _), result in zip(todo, _map(jobs, workers), strict=True):
+    results = _map(_job, jobs, workers)
+    for (key, task, model, size, seed, _), result in zip(todo, results, strict=True):
         _append(out / "results.jsonl", {"key": key, **_row(suite, task, model, size, seed, result)})
         counts["failed" if "error" in result else "done"] += 1
         outcome = result.get("error") or f"accuracy {result['accuracy']:.4f}"
@@ -131,9 +161,8 @@ def run_suite(
     return counts
 
 
-def _pending(suite: Suite, out: Path, data_dir, max_cells, say) -> tuple[list, int]:
+def _pending(suite: Suite, out: Path, search: _Searcher, max_cells) -> tuple[list, int]:
     """The cells still to run (with their hyperparameters) and how many are already done."""
-    search = _Searcher(suite, out, data_dir, say)
     done = {row["key"] for row in read_jsonl(out / "results.jsonl")}
     todo, skipped = [], 0
     for task, model, size, seed in suite.cells():
@@ -148,12 +177,12 @@ def _pending(suite: Suite, out: Path, data_dir, max_cells, say) -> tuple[list, i
     return todo, skipped
 
 
-def _map(jobs, workers: int):
-    if workers <= 1:
-        yield from map(_job, jobs)
+def _map(function, jobs, workers: int):
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(function, jobs)
         return
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(_job, jobs)
+        yield from pool.map(function, jobs)
