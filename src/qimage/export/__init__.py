@@ -2,18 +2,22 @@
 
 * :func:`capture_circuits`: run a model on one sample and bind its circuits' angles;
 * :func:`to_qasm`, :func:`to_qiskit`, :func:`to_pennylane`: the targets;
-* :func:`prepare_state`: amplitude encoding as RY/RZ/CNOT gates (Möttönen et al.).
+* :func:`prepare_state`: amplitude encoding as RY/RZ/CNOT gates (Möttönen et al.);
+* :class:`PennyLaneModel`, :func:`run_on_pennylane`: a trained model's inference with its
+  circuits run on any installed PennyLane device (``--backend pennylane:<device>``).
 """
 
 from __future__ import annotations
 
+from qimage.export.backend import PennyLaneModel, parse_backend, run_on_pennylane
 from qimage.export.bound import BoundCircuit, BoundOp, bind
 from qimage.export.decompose import DECOMPOSITIONS, QASM2_GATES, QASM3_GATES, lower
-from qimage.export.model import capture_circuits, describe_readout
+from qimage.export.model import bind_layer, capture_circuits, describe_readout
 from qimage.export.stateprep import prepare_state, uniformly_controlled
 from qimage.export.targets import (
     PENNYLANE_GATES,
     QISKIT_GATES,
+    pennylane_ops,
     to_pennylane,
     to_qasm,
     to_qiskit,
@@ -28,11 +32,16 @@ __all__ = [
     "QISKIT_GATES",
     "BoundCircuit",
     "BoundOp",
+    "PennyLaneModel",
     "bind",
+    "bind_layer",
     "capture_circuits",
     "describe_readout",
     "lower",
+    "parse_backend",
+    "pennylane_ops",
     "prepare_state",
+    "run_on_pennylane",
     "to_pennylane",
     "to_qasm",
     "to_qiskit",

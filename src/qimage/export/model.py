@@ -16,7 +16,7 @@ from qimage.errors import CircuitError
 from qimage.export.bound import BoundCircuit, bind
 from qimage.models import ExpvalReadout, ProbsReadout, QuantumLayer
 
-__all__ = ["capture_circuits", "describe_readout"]
+__all__ = ["bind_layer", "capture_circuits", "describe_readout"]
 
 
 def describe_readout(model: torch.nn.Module, layer: QuantumLayer) -> str:
@@ -63,10 +63,11 @@ def capture_circuits(model: torch.nn.Module, features: torch.Tensor, row: int = 
     finally:
         for hook in hooks:
             hook.remove()
-    return [_bind_layer(model, layer, seen[i], row) for i, layer in enumerate(layers)]
+    return [bind_layer(model, layer, seen[i], row) for i, layer in enumerate(layers)]
 
 
-def _bind_layer(model, layer: QuantumLayer, recorded: torch.Tensor, row: int) -> BoundCircuit:
+def bind_layer(model, layer: QuantumLayer, recorded: torch.Tensor, row: int) -> BoundCircuit:
+    """Bind row ``row`` of what ``layer`` received, ``(..., F)``, with its trained weights."""
     flat = recorded.reshape(-1, layer.n_features).to(layer.weights.dtype)
     if not 0 <= row < flat.shape[0]:
         raise CircuitError(f"row {row} out of range: the layer saw {flat.shape[0]} rows")

@@ -18,6 +18,7 @@ from qimage.export.stateprep import prepare_state
 __all__ = [
     "PENNYLANE_GATES",
     "QISKIT_GATES",
+    "pennylane_ops",
     "to_pennylane",
     "to_qasm",
     "to_qiskit",
@@ -87,6 +88,20 @@ PENNYLANE_GATES = {
 }  # fmt: skip
 
 
+def pennylane_ops(circuit: BoundCircuit) -> list:
+    """The circuit as PennyLane operations (the amplitude vector as preparation gates).
+
+    Inside a QNode they are queued as they are made; outside one they are plain objects for
+    a ``qml.tape.QuantumScript``.
+    """
+    import pennylane as qml
+
+    flat = with_state_prep(circuit)
+    return [
+        getattr(qml, PENNYLANE_GATES[op.gate])(*op.angles, wires=list(op.wires)) for op in flat.ops
+    ]
+
+
 def to_pennylane(circuit: BoundCircuit, device: str = "default.qubit", measurement="expval"):
     """A PennyLane QNode on ``device`` returning ``<Z>`` of the measured wires (or probs)."""
     import pennylane as qml
@@ -96,8 +111,7 @@ def to_pennylane(circuit: BoundCircuit, device: str = "default.qubit", measureme
 
     @qml.qnode(dev)
     def qnode():
-        for op in flat.ops:
-            getattr(qml, PENNYLANE_GATES[op.gate])(*op.angles, wires=list(op.wires))
+        pennylane_ops(flat)
         if measurement == "probs":
             return qml.probs(wires=list(flat.measured))
         return [qml.expval(qml.PauliZ(w)) for w in flat.measured]
