@@ -137,6 +137,8 @@ def test_suites_are_well_formed():
                 assert m.ablation_of is None or m.ablation_of in names
                 if "match" in m.model:
                     assert m.model["match"] in names
+                # an ablation is only comparable at a size its model also runs at
+                assert set(m.sizes or task.sizes) <= set(task.sizes), (suite.name, m.name)
             budgets = {m.budget() for m in suite.models[task.name]}
             assert len(budgets) == 1, f"{suite.name}/{task.name}: unequal search budgets"
 

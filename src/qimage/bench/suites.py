@@ -160,11 +160,17 @@ _T_QUICK = {"epochs": 4, "batch_size": 32}
 _T_MNIST = {"epochs": 6, "batch_size": 64}
 
 
-def _image_task_models(train: dict):
-    """28x28 tasks: the amplitude QNN, quanvolution, their ablations and twins, baselines."""
+def _image_task_models(task: Task, train: dict):
+    """28x28 tasks: the amplitude QNN, quanvolution, their ablations and twins, baselines.
+
+    Ablations run at the task's largest size, the one its headline compares.
+    """
+    at = (task.sizes[-1],)
     return (
-        *with_ablations("qnn", _QNN_MNIST, train),
-        *with_ablations("quanv", _QUANV, train, classical_part="quanv_twin", frozen=False),
+        *with_ablations("qnn", _QNN_MNIST, train, sizes_ablations=at),
+        *with_ablations(
+            "quanv", _QUANV, train, classical_part="quanv_twin", frozen=False, sizes_ablations=at
+        ),
         *baselines(train),
     )
 
@@ -179,7 +185,12 @@ def _pca_task_models(task: Task, train: dict):
         estimator="qsvc",
         search=BANDWIDTH,
     )
-    return (*with_ablations("reupload", _REUPLOAD, train), qsvc, *baselines(train))
+    at = (task.sizes[-1],)
+    return (
+        *with_ablations("reupload", _REUPLOAD, train, sizes_ablations=at),
+        qsvc,
+        *baselines(train),
+    )
 
 
 QUICK = Suite(
@@ -211,8 +222,8 @@ STANDARD = Suite(
         ),
         "mnist35-pca4": _pca_task_models(MNIST35[4], _T_DIGITS),
         "mnist35-pca8": _pca_task_models(MNIST35[8], _T_DIGITS),
-        "mnist10": _image_task_models(_T_MNIST),
-        "fashion10": _image_task_models(_T_MNIST),
+        "mnist10": _image_task_models(MNIST10, _T_MNIST),
+        "fashion10": _image_task_models(FASHION10, _T_MNIST),
     },
 )
 
@@ -222,6 +233,8 @@ FULL_SUITE = Suite(
     {
         **STANDARD.models,
         "mnist35-pca10": _pca_task_models(MNIST35[10], _T_DIGITS),
+        "mnist10": _image_task_models(MNIST10_FULL, _T_MNIST),
+        "fashion10": _image_task_models(FASHION10_FULL, _T_MNIST),
     },
 )
 
