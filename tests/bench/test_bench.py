@@ -182,7 +182,9 @@ class TestDataDir:
 
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
         monkeypatch.delenv("QIMAGE_DATA", raising=False)
-        small = dataclasses.replace(IDX_DATASETS["mnist"], n_train=80, n_test=40)
+        small = dataclasses.replace(
+            IDX_DATASETS["mnist"], n_train=80, n_test=40, train_labels_sha256=None
+        )
         monkeypatch.setitem(IDX_DATASETS, "mnist", small)
 
         def offline(*args, **kwargs):

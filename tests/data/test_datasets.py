@@ -81,7 +81,9 @@ def served(monkeypatch):
             role: dataclasses.replace(remote, sha256=hashlib.sha256(content[role]).hexdigest())
             for role, remote in spec.files.items()
         }
-        small = dataclasses.replace(spec, files=files, n_train=N_TRAIN, n_test=N_TEST)
+        small = dataclasses.replace(
+            spec, files=files, n_train=N_TRAIN, n_test=N_TEST, train_labels_sha256=None
+        )
         monkeypatch.setitem(IDX_DATASETS, name, small)
     return arrays, {STEMS[role] + ".gz": data for role, data in content.items()}
 
@@ -399,3 +401,23 @@ class TestRealData:
         ds = load_dataset("fashion-mnist", opener=refuse)
         assert ds.source == f"{DEBIAN_FASHION} (system package)"
         assert np.bincount(ds.y_train).tolist() == [6000] * 10
+
+    @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason=f"no offline MNIST at {SHARED_MNIST}")
+    def test_mnist_files_are_not_fashion_mnist(self):
+        """MNIST's files under Fashion-MNIST's names are refused, not loaded as clothes."""
+        with pytest.raises(DatasetError, match="not the Fashion-MNIST training labels"):
+            load_dataset("fashion-mnist", data_dir=SHARED_MNIST, opener=refuse)
+
+
+def test_another_datasets_labels_are_refused(tmp_path, monkeypatch):
+    """The training labels' digest identifies the dataset, whatever the compression."""
+    arrays = tiny_arrays()
+    digest = hashlib.sha256(arrays["train_labels"].tobytes()).hexdigest()
+    spec = dataclasses.replace(
+        IDX_DATASETS["mnist"], n_train=N_TRAIN, n_test=N_TEST, train_labels_sha256=digest
+    )
+    monkeypatch.setitem(IDX_DATASETS, "mnist", spec)
+    assert load_dataset("mnist", data_dir=write_folder(tmp_path / "raw", arrays, "")).X_train.size
+    arrays["train_labels"] = arrays["train_labels"][::-1].copy()
+    with pytest.raises(DatasetError, match="not the MNIST training labels"):
+        load_dataset("mnist", data_dir=write_folder(tmp_path / "other", arrays))

@@ -26,7 +26,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--out", type=Path, default=None, help="results folder (default: bench-SUITE)")
     p.add_argument("--workers", type=int, default=1, help="cells run in parallel")
-    p.add_argument("--data-dir", help="folder holding MNIST / Fashion-MNIST IDX files")
+    p.add_argument(
+        "--data-dir",
+        help="folder with one subfolder per dataset (DIR/mnist, DIR/fashion-mnist) holding its "
+        "IDX files; datasets not found there come from the usual sources (see docs/data.md)",
+    )
     p.add_argument("--max-cells", type=int, help="stop after this many new cells (smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run_bench)

@@ -19,6 +19,7 @@ original order. MNIST and Fashion-MNIST use their official 60000/10000 split.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -265,6 +266,7 @@ def _load_idx(spec: IdxDatasetSpec, paths: dict[str, Path], source: str, dtype: 
     for split, count in (("train", spec.n_train), ("test", spec.n_test)):
         _check_images(arrays[f"{split}_images"], paths[f"{split}_images"], count, spec)
         _check_labels(arrays[f"{split}_labels"], paths[f"{split}_labels"], count, spec)
+    _check_identity(arrays["train_labels"], paths["train_labels"], spec)
     images = {r: a for r, a in arrays.items() if r.endswith("images")}
     if dtype == "float32":
         images = {r: a.astype(np.float32) / np.float32(255) for r, a in images.items()}
@@ -286,6 +288,17 @@ def _check_images(array: np.ndarray, path: Path, count: int, spec: IdxDatasetSpe
         raise DatasetError(
             f"{path}: expected {spec.title} images uint8 {expected}, "
             f"found {array.dtype} {array.shape}"
+        )
+
+
+def _check_identity(labels: np.ndarray, path: Path, spec: IdxDatasetSpec) -> None:
+    """Refuse another dataset's files under this one's names (MNIST in a Fashion folder)."""
+    expected = spec.train_labels_sha256
+    if expected and hashlib.sha256(labels.tobytes()).hexdigest() != expected:
+        others = [s.title for s in IDX_DATASETS.values() if s.name != spec.name]
+        raise DatasetError(
+            f"{path}: these are not the {spec.title} training labels (their content differs; "
+            f"{' and '.join(others)} files have the same names): check the folder"
         )
 
 

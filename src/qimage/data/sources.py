@@ -69,6 +69,9 @@ class IdxDatasetSpec:
     n_test: int
     image_shape: tuple[int, int]
     class_names: tuple[str, ...]
+    # SHA-256 of the decoded training labels: it tells MNIST from Fashion-MNIST (their files
+    # share names and shapes) whatever the compression of a local copy.
+    train_labels_sha256: str | None = None
 
 
 MNIST = IdxDatasetSpec(
@@ -109,6 +112,7 @@ MNIST = IdxDatasetSpec(
     n_test=10000,
     image_shape=(28, 28),
     class_names=tuple(str(d) for d in range(10)),
+    train_labels_sha256="1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
 )
 
 FASHION_MNIST = IdxDatasetSpec(
@@ -159,6 +163,7 @@ FASHION_MNIST = IdxDatasetSpec(
         "Bag",
         "Ankle boot",
     ),
+    train_labels_sha256="657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7",
 )
 
 #: The downloadable datasets, by the name ``load_dataset`` takes.
