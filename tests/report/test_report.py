@@ -112,6 +112,12 @@ class TestVerdicts:
         text = " ".join(task_verdicts(group(rows), "t", "Task T", [50, None], models))
         assert "with 50 training images, qnn is" in text
         assert "a quantum model is significantly ahead of its twin there" in text
+        assert "beware" not in text  # equal sizes: nothing to warn about
+        for row in rows:
+            if row["model"] == "qnn:twin":
+                row["n_parameters"] = 805
+        text = " ".join(task_verdicts(group(rows), "t", "Task T", [50, None], models))
+        assert "beware, 10 trainable parameters against the twin's 805" in text
 
 
 class TestBuild:

@@ -39,6 +39,20 @@ def _compare(groups, task, size, a: str, b: str) -> tuple[float, float, int] | N
     return paired_test(_acc(ca), _acc(cb))
 
 
+def _params(groups, task, size, name: str) -> int | None:
+    counts = {row.get("n_parameters") for row in groups.get((task, name, size), {}).values()}
+    return counts.pop() if len(counts) == 1 else None
+
+
+def _size_note(groups, task, size, model: str, twin: str) -> str:
+    """A warning when a "matched" twin is far from the model's size (e.g. the smallest MLP
+    on 784 pixels has 805 parameters), so a verdict against it is read with that in mind."""
+    a, b = _params(groups, task, size, model), _params(groups, task, size, twin)
+    if not a or not b or max(a, b) <= 1.5 * min(a, b):
+        return ""
+    return f"; beware, {a} trainable parameters against the twin's {b}"
+
+
 def _best(groups, task, size, models, predicate) -> str | None:
     scored = [
         (summarise(list(_acc(groups[(task, m["model"], size)]).values())).mean, m["model"])
@@ -84,7 +98,8 @@ def _efficiency(groups, task, sizes, models) -> str | None:
         cmp = _compare(groups, task, small, m["model"], m["twin"])
         if cmp is not None:
             diff, p, n = cmp
-            parts.append(f"{m['model']} is {_points(diff)} its twin ({_significance(p, n)})")
+            note = _size_note(groups, task, small, m["model"], m["twin"])
+            parts.append(f"{m['model']} is {_points(diff)} its twin ({_significance(p, n)}{note})")
     if not parts:
         return None
     ahead = any("above" in p and "not significant" not in p and "untested" not in p for p in parts)
@@ -116,9 +131,10 @@ def task_verdicts(
         cmp = meta["twin"] and _compare(groups, task, size, main, meta["twin"])
         if cmp:
             diff, p, n = cmp
+            note = _size_note(groups, task, size, main, meta["twin"])
             sentence += (
                 f", {_points(diff)} its matched classical twin ({meta['twin']}; "
-                f"{_significance(p, n)})"
+                f"{_significance(p, n)}{note})"
             )
         out.append(sentence + ".")
         out += _ablation_sentences(groups, task, size, main, models)
