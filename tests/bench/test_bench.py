@@ -208,3 +208,18 @@ class TestDataDir:
         with pytest.raises(DatasetError, match="nowhere is not a folder"):
             run_suite(suite, tmp_path / "out", data_dir=tmp_path / "nowhere")
         assert not (tmp_path / "out" / "search.jsonl").exists()
+
+
+def test_leaving_early_stops_the_workers():
+    """Closing the result stream (Ctrl-C, SIGTERM, an error) terminates the worker pool."""
+    import multiprocessing
+    import time
+
+    from qimage.bench.runner import _map
+
+    start = time.monotonic()
+    results = _map(time.sleep, [0.0, 60.0, 60.0], workers=2)
+    assert next(results) is None
+    results.close()
+    assert not multiprocessing.active_children()
+    assert time.monotonic() - start < 50, "closing waited for the running jobs to finish"

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from qimage import __version__
@@ -184,5 +183,7 @@ def _map(function, jobs, workers: int):
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(function, jobs)
+    # Leaving the block for any reason (Ctrl-C, SIGTERM, an error) terminates the workers:
+    # an interrupted benchmark must not leave processes computing cells nobody will record.
+    with context.Pool(workers) as pool:
+        yield from pool.imap(function, jobs)

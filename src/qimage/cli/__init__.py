@@ -8,8 +8,11 @@ during training saves a checkpoint and exits with code 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from qimage import __version__
 from qimage.cli import bench, evaluate, export, info, predict, report, train
@@ -39,6 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """`kill` behaves as Ctrl-C (training saves its checkpoint, bench stops its workers);
+    the previous handler is restored, so calling :func:`main` in-process leaves no trace."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -50,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     try:
-        return args.run(args)
+        with _sigterm_as_interrupt():
+            return args.run(args)
     except TrainingInterrupted as err:
         print(f"qimage: {err}", file=sys.stderr)
         return 130
