@@ -33,7 +33,7 @@ class _StubTorchvision(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return module
 
     def exec_module(self, module):
-        pass
+        """Nothing to run: create_module already returned the finished stand-in."""
 
 
 def _import_torchquantum():

@@ -45,6 +45,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the neural estimators; subclasses say which model to build."""
 
     def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        """The registry config of the model to fit; every subclass defines it."""
         raise NotImplementedError
 
     def _inputs(self, X: np.ndarray) -> torch.Tensor:
