@@ -28,7 +28,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import qimage.models.quanv as quanv_module
+import qimage.models.layer as layer_module
 from qimage.estimators import (
     DressedQNNClassifier,
     ModelClassifier,
@@ -196,7 +196,7 @@ class TestQuanvClassifier:
         X, y = load_digits(return_X_y=True)
         X, y = X[:60], y[:60]
         first = QuanvClassifier(epochs=2, cache_dir=str(tmp_path), random_state=0).fit(X, y)
-        monkeypatch.setattr(quanv_module, "run", lambda *a, **k: pytest.fail("simulated"))
+        monkeypatch.setattr(layer_module, "run", lambda *a, **k: pytest.fail("simulated"))
         second = QuanvClassifier(epochs=2, cache_dir=str(tmp_path), random_state=0).fit(X, y)
         pairs = zip(first.model_.head.parameters(), second.model_.head.parameters(), strict=True)
         for a, b in pairs:

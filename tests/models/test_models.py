@@ -15,8 +15,8 @@ from qimage.circuits import (
 )
 from qimage.errors import CircuitError
 from qimage.models import (
+    FAMILIES,
     QNN,
-    REGISTRY,
     DressedQNN,
     ModelConfig,
     ProbsReadout,
@@ -24,7 +24,7 @@ from qimage.models import (
     build_model,
     count_parameters,
 )
-from qimage.sim import DIFF_METHODS
+from qimage.sim import DIFF_METHODS, Execution
 
 
 def _gen(seed=0):
@@ -84,11 +84,11 @@ class TestGradientFlow:
             n_features,
             3,
             readout="expval",
-            diff_method=method,
             generator=_gen(),
         )
         x = torch.rand(5, n_features) + 0.1
-        torch.nn.functional.cross_entropy(model(x), torch.tensor([0, 1, 2, 0, 1])).backward()
+        logits = model(x, execution=Execution(diff_method=method))
+        torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0, 1])).backward()
         for name, p in model.named_parameters():
             assert p.grad is not None and torch.isfinite(p.grad).all(), name
             assert p.grad.abs().sum() > 0, name
@@ -99,8 +99,9 @@ class TestGradientFlow:
         x, y = torch.rand(4, 10), torch.tensor([0, 1, 1, 0])
         grads = {}
         for m in ("backprop", method):
-            model = DressedQNN(StronglyEntangling(), 3, 2, 10, 2, diff_method=m, generator=_gen(1))
-            torch.nn.functional.cross_entropy(model(x), y).backward()
+            model = DressedQNN(StronglyEntangling(), 3, 2, 10, 2, generator=_gen(1))
+            logits = model(x, execution=Execution(diff_method=m))
+            torch.nn.functional.cross_entropy(logits, y).backward()
             grads[m] = [p.grad.clone() for p in model.parameters()]
         for a, b in zip(grads["backprop"], grads[method], strict=True):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
@@ -140,11 +141,9 @@ class TestReadouts:
 
 class TestRegistry:
     def test_build_every_registered_model(self):
-        """Each registered name builds a model mapping features to logits."""
-        for name in REGISTRY:
-            cfg = ModelConfig(name=name, n_features=16, n_classes=3, n_qubits=4, n_layers=1)
-            if name == "qnn":
-                cfg.readout = "expval"
+        """Each family builds, with its default options, a model mapping features to logits."""
+        for name in FAMILIES:
+            cfg = ModelConfig(name=name, n_features=16, n_classes=3).resolved()
             model = build_model(cfg, _gen())
             assert model(torch.rand(2, 16)).shape == (2, 3), name
 
@@ -152,7 +151,7 @@ class TestRegistry:
         """A config survives to_dict/from_dict; unknown keys are refused."""
         cfg = ModelConfig(name="dressed", n_qubits=3, ansatz_options={"ranges": None})
         assert ModelConfig.from_dict(cfg.to_dict()) == cfg
-        with pytest.raises(CircuitError, match="unknown model config keys: bogus"):
+        with pytest.raises(CircuitError, match="model 'qnn' has no option bogus"):
             ModelConfig.from_dict({"bogus": 1})
 
     def test_unknown_model(self):

@@ -8,7 +8,7 @@ import pytest
 import reference
 import torch
 
-import qimage.models.quanv as quanv_module
+import qimage.models.layer as layer_module
 from qimage.circuits import AngleEncoder, BasicEntangler, StronglyEntangling
 from qimage.errors import CircuitError
 from qimage.models import (
@@ -21,7 +21,7 @@ from qimage.models import (
     product_state,
     quanv_features,
 )
-from qimage.sim import Circuit, evolve
+from qimage.sim import Circuit, Execution, evolve
 from qimage.train import DataSpec, TrainConfig, evaluate, fit, load_model, prepare_data, save_model
 
 
@@ -103,9 +103,9 @@ class TestQuanvolution:
     def test_one_engine_call_per_forward(self, monkeypatch):
         """A batch of images runs through the simulator in a single call, whatever its size."""
         calls = []
-        real_run = quanv_module.run
+        real_run = layer_module.run
         monkeypatch.setattr(
-            quanv_module, "run", lambda *a, **k: calls.append(1) or real_run(*a, **k)
+            layer_module, "run", lambda *a, **k: calls.append(1) or real_run(*a, **k)
         )
         Quanvolution(2, 2, generator=_gen())(torch.rand(7, 28, 28))
         assert len(calls) == 1
@@ -127,10 +127,9 @@ class TestQuanvolution:
         images = torch.rand(2, 4, 4, dtype=torch.float64) * torch.pi
         grads = []
         for m in ("backprop", method):
-            quanv = Quanvolution(
-                2, 2, trainable=True, diff_method=m, dtype=torch.complex128, generator=_gen(3)
-            )
-            (quanv(images) * torch.arange(4.0, dtype=torch.float64)[:, None, None]).sum().backward()
+            quanv = Quanvolution(2, 2, trainable=True, dtype=torch.complex128, generator=_gen(3))
+            maps = quanv(images, Execution(diff_method=m))
+            (maps * torch.arange(4.0, dtype=torch.float64)[:, None, None]).sum().backward()
             grads.append(quanv.layer.weights.grad)
         assert grads[0].abs().sum() > 0
         torch.testing.assert_close(grads[0], grads[1])
@@ -162,7 +161,7 @@ class TestQuanvFeatures:
         images = torch.rand(5, 6, 6) * torch.pi
         first = quanv_features(images, quanv, cache_dir=tmp_path)
         assert len(list(tmp_path.glob("quanv-*.npy"))) == 1
-        monkeypatch.setattr(quanv_module, "run", lambda *a, **k: pytest.fail("simulated again"))
+        monkeypatch.setattr(layer_module, "run", lambda *a, **k: pytest.fail("simulated again"))
         torch.testing.assert_close(quanv_features(images, quanv, cache_dir=tmp_path), first)
 
     def test_cache_key_depends_on_weights_and_data(self, tmp_path):
@@ -175,13 +174,13 @@ class TestQuanvFeatures:
 
     def test_shots_estimate_the_exact_features(self):
         """With shots the features are sampled <Z> near the exact ones, and never cached."""
-        exact = Quanvolution(2, 2, dtype=torch.complex128, generator=_gen(2))
-        noisy = Quanvolution(2, 2, shots=20000, dtype=torch.complex128, generator=_gen(2))
+        quanv = Quanvolution(2, 2, dtype=torch.complex128, generator=_gen(2))
+        shots = Execution(shots=20000, seed=0)
         images = torch.rand(2, 4, 4, dtype=torch.float64) * torch.pi
-        diff = noisy(images) - exact(images)
+        diff = quanv(images, shots) - quanv(images)
         assert 0 < diff.abs().max() < 0.05
         with pytest.raises(CircuitError, match="not cached"):
-            quanv_features(images, noisy, cache_dir="unused")
+            quanv_features(images, quanv, cache_dir="unused", execution=shots)
 
     def test_refuses_trainable(self):
         """Caching a trainable circuit would freeze it silently: refused."""
@@ -207,9 +206,9 @@ class TestQuanvNet:
     def test_twin_is_the_same_head_on_raw_pixels(self):
         """With 2x2 stride 2, quanv and its twin have identical heads and parameter counts."""
         for hidden in (0, 16):
-            cfg = ModelConfig(n_features=64, n_classes=10, n_layers=1, hidden=hidden)
-            quanv = build_model(ModelConfig(**{**cfg.to_dict(), "name": "quanv"}), _gen())
-            twin = build_model(ModelConfig(**{**cfg.to_dict(), "name": "quanv_twin"}), _gen())
+            sizes = {"n_features": 64, "n_classes": 10, "hidden": hidden}
+            quanv = build_model(ModelConfig("quanv", n_layers=1, **sizes), _gen())
+            twin = build_model(ModelConfig("quanv_twin", **sizes), _gen())
             assert count_parameters(quanv) == count_parameters(twin) == count_parameters(quanv.head)
             assert type(quanv.head) is type(twin)
 

@@ -19,14 +19,9 @@ def data():
 
 
 def _saved(tmp_path, data, name="qnn"):
+    options = {"readout": "expval"} if name == "qnn" else {}
     cfg = ModelConfig(
-        name=name,
-        n_features=4,
-        n_classes=3,
-        n_qubits=4,
-        n_layers=2,
-        encoder="angle",
-        readout="expval",
+        name=name, n_features=4, n_classes=3, n_qubits=4, n_layers=2, encoder="angle", **options
     )
     model = build_model(cfg, torch.Generator().manual_seed(0))
     path = save_model(tmp_path / "m.safetensors", model, cfg, data.pipeline, {"dataset": "digits"})
@@ -82,7 +77,7 @@ class TestRefusals:
         """A file from another format version is refused, naming both versions."""
         _, _, path = _saved(tmp_path, data)
         self._rewrite(path, version="99")
-        with pytest.raises(ModelFileError, match=r"version 99.*reads version 1"):
+        with pytest.raises(ModelFileError, match=r"version 99.*reads versions 1, 2"):
             load_model(path)
 
     def test_wrong_shapes(self, tmp_path, data):
@@ -92,3 +87,71 @@ class TestRefusals:
         self._rewrite(path, model_config=json.dumps(bigger.to_dict()))
         with pytest.raises(ModelFileError, match="does not describe a loadable model"):
             load_model(path)
+
+    def test_nan_weights(self, tmp_path, data):
+        """A file whose weights hold NaN is refused at load, not used to predict p=nan."""
+        from safetensors import safe_open
+        from safetensors.torch import load_file, save_file
+
+        _, _, path = _saved(tmp_path, data)
+        with safe_open(str(path), framework="pt") as handle:
+            meta = dict(handle.metadata())
+        tensors = load_file(str(path))
+        tensors["model.quantum.weights"][0] = float("nan")
+        save_file(tensors, str(path), metadata=meta)
+        with pytest.raises(ModelFileError, match="NaN or infinite weights"):
+            load_model(path)
+
+
+# The flat config every version-1 file carried (all families' keys, run options inside).
+_V1_CONFIG = {
+    "name": "qnn",
+    "n_features": 4,
+    "n_classes": 3,
+    "n_qubits": 4,
+    "n_layers": 2,
+    "encoder": "angle",
+    "ansatz": "strongly_entangling",
+    "readout": "expval",
+    "readout_wires": None,
+    "diff_method": "adjoint",
+    "shots": None,
+    "precision": "complex64",
+    "encoder_options": {},
+    "ansatz_options": {},
+    "hidden": 0,
+    "image_size": None,
+    "patch": 2,
+    "stride": 2,
+    "trainable": False,
+    "channels": 0,
+    "noise": None,
+}
+
+
+class TestVersions:
+    def test_version_1_files_still_load(self, tmp_path, data):
+        """A version-1 file (flat config with run options) loads to the same predictions."""
+        model, _, path = _saved(tmp_path, data)
+        TestRefusals()._rewrite(path, version="1", model_config=json.dumps(_V1_CONFIG))
+        loaded = load_model(path)
+        assert loaded.config.n_layers == 2 and not hasattr(loaded.config.options, "shots")
+        with torch.no_grad():
+            assert torch.equal(model(data.X_test), loaded.model(data.X_test))
+
+    def test_double_precision_round_trip(self, tmp_path, data):
+        """A float64 model loads as float64 (and so simulates in complex128)."""
+        model, cfg, _ = _saved(tmp_path, data)
+        model = model.double()
+        path = save_model(tmp_path / "d.safetensors", model, cfg, data.pipeline)
+        loaded = load_model(path)
+        assert loaded.model.quantum.weights.dtype == torch.float64
+        x = data.X_test.double()
+        with torch.no_grad():
+            assert torch.equal(model(x), loaded.model(x))
+
+    def test_run_folder_is_accepted(self, tmp_path, data):
+        """load_model takes a run folder as the command line does."""
+        _, _, path = _saved(tmp_path, data)
+        path.rename(tmp_path / "model.safetensors")
+        assert load_model(tmp_path).config.name == "qnn"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import time
 from functools import lru_cache
 
@@ -21,7 +20,8 @@ import torch
 from qimage.bench.spec import BenchModel, Task
 from qimage.data import load_dataset
 from qimage.errors import QimageError
-from qimage.models import ModelConfig, QuantumLayer, build_model, count_parameters
+from qimage.models import ModelConfig, build_model, count_parameters
+from qimage.sim import Execution
 from qimage.train import (
     DataSpec,
     TrainConfig,
@@ -42,44 +42,28 @@ def _dataset(name: str, data_dir: str | None):
     return load_dataset(name, data_dir=data_dir)
 
 
-def _qubits(model: dict, task: Task) -> int:
-    if model.get("n_qubits", "auto") != "auto":
-        return model["n_qubits"]
-    if model.get("encoder") == "amplitude":
-        return max(1, math.ceil(math.log2(task.n_features())))
-    return task.n_features()
-
-
 def model_config(task: Task, bench: BenchModel, suite_models, data_dir=None) -> ModelConfig:
-    """The :class:`ModelConfig` of a registry model on ``task`` (twins matched here).
+    """The :class:`ModelConfig` of a family model on ``task`` (twins matched here).
 
     ``data_dir`` is where the task's IDX files are: matching a twin preprocesses a few images.
     """
     fields = {k: v for k, v in bench.model.items() if k not in _TORCH_ONLY}
-    if "n_qubits" in fields:
-        fields["n_qubits"] = _qubits(bench.model, task)
-    config = ModelConfig(**fields)
+    config = ModelConfig(**fields, n_classes=task.n_classes())
     if "match" in bench.model:
-        twin = _matched_twin(task, bench, suite_models, data_dir)
-        if bench.model["name"] == "cnn":
-            config.channels = int(twin.channels)
-        elif bench.model["name"] == "mlp":
-            config.hidden = int(np.atleast_1d(twin.hidden)[0])
+        config = _matched_twin(task, config, bench.model["match"], suite_models, data_dir)
     return config
 
 
-def _matched_twin(task: Task, twin: BenchModel, suite_models, data_dir):
-    """The classical model of the twin's family closest in size to the model it matches."""
-    from qimage.models.classical import match_params
-
-    target = next(m for m in suite_models if m.name == twin.model["match"])
+def _matched_twin(task: Task, twin: ModelConfig, match: str, suite_models, data_dir):
+    """``twin`` sized by its family to the trainable-parameter count of the model it matches."""
+    target = next(m for m in suite_models if m.name == match)
     config = model_config(task, target, suite_models, data_dir)
     n_features = _feature_count(data_spec(task, config, None, 0), data_dir)
-    quantum = build_model(
-        dataclasses.replace(config, n_features=n_features, n_classes=task.n_classes())
-    )
-    own = _feature_count(data_spec(task, ModelConfig(name=twin.model["name"]), None, 0), data_dir)
-    return match_params(quantum, own, task.n_classes(), family=twin.model["name"])
+    quantum = build_model(config.replace(n_features=n_features).resolved())
+    own = _feature_count(data_spec(task, twin, None, 0), data_dir)
+    family = twin.family
+    options = family.matched(twin.options, own, task.n_classes(), count_parameters(quantum))
+    return ModelConfig(twin.name, n_classes=task.n_classes(), **dataclasses.asdict(options))
 
 
 def _feature_count(spec: DataSpec, data_dir) -> int:
@@ -103,18 +87,15 @@ def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator
     return default_run_config(task.dataset, config, **extra).data
 
 
-def _freeze_quantum(model: torch.nn.Module) -> None:
-    for layer in model.modules():
-        if isinstance(layer, QuantumLayer):
-            layer.weights.requires_grad_(False)
-
-
-def _train_torch(config, train_cfg, X_tr, y_tr, frozen: bool, seed: int):
+def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed: int):
     model = build_model(config, torch.Generator().manual_seed(seed))
     if frozen:
-        _freeze_quantum(model)
+        config.family.freeze_quantum(model)
     start = time.perf_counter()
-    history = fit(model, X_tr, y_tr, train_cfg, progress=False)
+    objective = config.family.objective
+    history = fit(
+        model, X_tr, y_tr, train_cfg, progress=False, execution=Execution(), objective=objective
+    )
     return model, time.perf_counter() - start, history
 
 
@@ -155,12 +136,19 @@ def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None) 
     spec = data_spec(task, config, size, seed)
     spec.data_dir = data_dir
     X, y, Xe, ye = (torch.as_tensor(a) for a in _arrays(spec, task, *(folds or (None, None))))
-    config.n_features, config.n_classes = X.shape[1], task.n_classes()
+    config = config.replace(n_features=X.shape[1]).resolved()
     train_cfg = TrainConfig(**{**bench.train, **train_params, "seed": seed})
     model, seconds, history = _train_torch(
         config, train_cfg, X.float(), y.long(), bench.model.get("frozen", False), seed
     )
-    metrics = evaluate(model, Xe.float(), ye.long(), task.n_classes())
+    metrics = evaluate(
+        model,
+        Xe.float(),
+        ye.long(),
+        task.n_classes(),
+        execution=Execution(),
+        objective=config.family.objective,
+    )
     return {
         "accuracy": metrics["accuracy"],
         "confusion": metrics["confusion"],

@@ -49,9 +49,9 @@ class BenchModel:
     Attributes:
         name: unique name in the suite, e.g. ``"qnn"`` or ``"qnn:separable"``.
         family: ``"quantum"`` or ``"classical"``.
-        model: :class:`qimage.models.ModelConfig` fields (registry models), or estimator
-            parameters (``estimator`` set). ``n_qubits: "auto"`` takes one qubit per
-            feature (angle encodings) or the fewest that hold the features (amplitude).
+        model: :class:`qimage.models.ModelConfig` fields (family models), or estimator
+            parameters (``estimator`` set). A QNN without ``n_qubits`` takes the fewest
+            qubits that hold its features (its family's rule).
         estimator: ``"svc"`` (RBF) or ``"qsvc"`` (quantum kernel) for scikit-learn models.
         train: :class:`qimage.train.TrainConfig` fields.
         search: hyperparameter -> candidates, chosen by cross-validation on the training

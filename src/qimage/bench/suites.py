@@ -138,12 +138,11 @@ _QNN_DIGITS = {
 _QNN_QUICK = {**_QNN_DIGITS, "n_layers": 3}
 _DRESSED = {"name": "dressed", "encoder": "angle", "n_qubits": 6, "n_layers": 3}
 # On 8x8 digits stride 2 keeps too little (16 windows); MNIST uses Henderson et al.'s 2x2/2.
-_QUANV_DIGITS = {"name": "quanv", "n_qubits": 4, "patch": 2, "stride": 1, "n_layers": 2}
-_QUANV = {"name": "quanv", "n_qubits": 4, "patch": 2, "stride": 2, "n_layers": 1}
+_QUANV_DIGITS = {"name": "quanv", "patch": 2, "stride": 1, "n_layers": 2}
+_QUANV = {"name": "quanv", "patch": 2, "stride": 2, "n_layers": 1}
 _REUPLOAD = {
     "name": "qnn",
     "encoder": "reupload",
-    "n_qubits": "auto",
     "n_layers": 3,
     "readout": "expval",
 }

@@ -17,7 +17,13 @@ from qimage.circuits.ansatz import (
 )
 from qimage.circuits.compose import QNNCircuit, compose
 from qimage.circuits.draw import draw
-from qimage.circuits.encoders import AmplitudeEncoder, AngleEncoder, IQPEncoder, ReuploadingEncoder
+from qimage.circuits.encoders import (
+    AmplitudeEncoder,
+    AngleEncoder,
+    IQPEncoder,
+    ReuploadingEncoder,
+    fewest_qubits,
+)
 from qimage.errors import CircuitError
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "StronglyEntangling",
     "compose",
     "draw",
+    "fewest_qubits",
     "make_ansatz",
     "make_encoder",
 ]

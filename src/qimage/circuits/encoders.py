@@ -31,7 +31,13 @@ import torch
 from qimage.errors import CircuitError
 from qimage.sim import Op, Param, amplitude_state
 
-__all__ = ["AmplitudeEncoder", "AngleEncoder", "IQPEncoder", "ReuploadingEncoder"]
+__all__ = [
+    "AmplitudeEncoder",
+    "AngleEncoder",
+    "IQPEncoder",
+    "ReuploadingEncoder",
+    "fewest_qubits",
+]
 
 
 class _Encoder(ABC):
@@ -204,3 +210,16 @@ class ReuploadingEncoder(_Encoder):
             )
             for i in range(n_features)
         ]
+
+
+def fewest_qubits(encoder, n_features: int) -> int:
+    """The fewest qubits on which ``encoder`` takes ``n_features`` features.
+
+    Example:
+        >>> fewest_qubits(AmplitudeEncoder(), 64)
+        6
+    """
+    n = 1
+    while encoder.n_features(n) < n_features:
+        n += 1
+    return n

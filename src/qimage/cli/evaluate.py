@@ -7,10 +7,11 @@ from pathlib import Path
 
 import torch
 
+from qimage.cli.train import add_execution_options, execution_from
 from qimage.data import DATASET_NAMES
 from qimage.errors import CircuitError, DatasetError, ModelFileError
 from qimage.export import PennyLaneModel, parse_backend
-from qimage.models import QuantumLayer, set_noise
+from qimage.sim import Execution
 from qimage.train import DataSpec, evaluate, format_report, load_model, test_split
 
 
@@ -25,8 +26,7 @@ def add_parser(sub) -> None:
     p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the model's dataset")
     p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.add_argument("--shots", type=int, help="estimate every output from this many shots")
-    p.add_argument("--noise", metavar="SPEC", help="simulate noise, e.g. depolarizing=0.01")
+    add_execution_options(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
     add_backend_option(p)
     p.add_argument(
@@ -54,31 +54,18 @@ def model_path(path: Path) -> Path:
     return path / "model.safetensors" if path.is_dir() else path
 
 
-def apply_device_options(model, shots, noise, seed: int) -> None:
-    """Evaluate under ``shots`` and/or ``noise`` (both seeded), overriding the model file."""
-    if shots is not None and shots < 1:
-        raise ModelFileError(f"--shots must be >= 1, got {shots}")
-    if noise is not None:
-        set_noise(model, noise or None)
-    generator = torch.Generator().manual_seed(seed)
-    for layer in model.modules():
-        if isinstance(layer, QuantumLayer):
-            layer.shots = shots if shots is not None else layer.shots
-            layer.shot_generator = generator
-
-
-def on_device(model, backend, shots, noise, seed: int):
-    """The model to run: on the ``--backend`` device, else on qimage's simulator."""
+def on_device(model, backend, execution: Execution, seed: int):
+    """The model and execution to run: on the ``--backend`` device (which draws its own
+    shots and noise), else on qimage's simulator under ``execution``."""
     device = parse_backend(backend)
     if device is None:
-        apply_device_options(model, shots, noise, seed)
-        return model
-    if noise is not None:
+        return model.to(execution.device or "cpu"), execution
+    if execution.noise is not None:
         raise CircuitError(
             "--noise simulates noise in qimage's simulator; with --backend the device's own "
             "noise applies (use a noisy device, or leave out --backend)"
         )
-    return PennyLaneModel(model, device, shots=shots, seed=seed)
+    return PennyLaneModel(model, device, shots=execution.shots, seed=seed), None
 
 
 def _first(limit, *arrays):
@@ -94,7 +81,8 @@ def run_evaluate(args) -> int:
     saved = dict(loaded.info.get("data", {}))
     if loaded.pipeline is None or not saved:
         raise ModelFileError(f"{args.model} has no saved preprocessing to evaluate with")
-    model = on_device(loaded.model, args.backend, args.shots, args.noise, args.seed)
+    execution = execution_from(args, seed=args.seed)
+    model, execution = on_device(loaded.model, args.backend, execution, args.seed)
     spec = DataSpec(**{**saved, "dataset": args.dataset or saved["dataset"]})
     spec.data_dir = args.data_dir
     images, labels, names = test_split(spec)
@@ -105,6 +93,8 @@ def run_evaluate(args) -> int:
             f"{spec.dataset} has {images.shape[1:]}"
         )
     X = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
-    metrics = evaluate(model, X, torch.as_tensor(labels), len(names))
+    objective = loaded.config.family.objective
+    y = torch.as_tensor(labels)
+    metrics = evaluate(model, X, y, len(names), execution=execution, objective=objective)
     print(json.dumps(metrics, indent=2) if args.json else format_report(metrics, list(names)))
     return 0

@@ -34,7 +34,7 @@ def quantum_layers(model):
 def run_info(args) -> int:
     loaded = load_model(model_path(args.model))
     model = loaded.model
-    print(f"model: {loaded.config.name}, {count_parameters(model)} trainable parameters")
+    print(f"model: {loaded.config.describe()}, {count_parameters(model)} trainable parameters")
     for layer in quantum_layers(model):
         qc = layer.qc
         print(f"\ncircuit: {layer.extra_repr()}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qimage.cli.evaluate import add_backend_option, model_path, on_device
+from qimage.cli.train import add_execution_options, execution_from
 from qimage.data import read_idx
 from qimage.errors import DatasetError
 from qimage.train import load_model
@@ -22,8 +23,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("predict", help="classify image files", description=__doc__.split("\n\n")[1])
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("images", type=Path, nargs="+", help="image files (PNG, JPEG, ..., or IDX)")
-    p.add_argument("--shots", type=int, help="estimate every output from this many shots")
-    p.add_argument("--seed", type=int, default=0, help="seed of the shots")
+    add_execution_options(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
     add_backend_option(p)
     p.set_defaults(run=run_predict)
 
@@ -64,10 +65,11 @@ def run_predict(args) -> int:
     loaded = load_model(model_path(args.model))
     names = loaded.info.get("class_names") or [str(i) for i in range(loaded.config.n_classes)]
     shape = tuple(loaded.info.get("image_shape", (8, 8)))
-    loaded.model = on_device(loaded.model, args.backend, args.shots, None, args.seed)
+    execution = execution_from(args, seed=args.seed)
+    loaded.model, execution = on_device(loaded.model, args.backend, execution, args.seed)
     for path in args.images:
         images = load_images(path, shape)
-        probs = loaded.predict_proba(images)
+        probs = loaded.predict_proba(images, execution)
         for i, row in enumerate(probs):
             label = f"{path}[{i}]" if len(probs) > 1 else str(path)
             best = int(row.argmax())

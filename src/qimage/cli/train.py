@@ -16,8 +16,8 @@ from pathlib import Path
 from qimage.circuits import ANSATZE, ENCODERS
 from qimage.data import DATASET_NAMES
 from qimage.errors import TrainingError
-from qimage.models import READOUTS, REGISTRY
-from qimage.sim import GRADIENT_METHODS
+from qimage.models import FAMILIES, READOUTS
+from qimage.sim import DTYPES, GRADIENT_METHODS, Execution
 from qimage.train import (
     OPTIMIZERS,
     SCHEDULES,
@@ -29,21 +29,25 @@ from qimage.train import (
     run_experiment,
 )
 
-# Flags that set a field of a config: flag destination -> (config part, field name).
+# Flags that set a field of a config: flag destination -> field name. A model flag the
+# chosen family has no option for is an error, never silently ignored.
 MODEL_FLAGS = {
     "qubits": "n_qubits",
     "layers": "n_layers",
     "encoding": "encoder",
     "ansatz": "ansatz",
     "readout": "readout",
-    "diff_method": "diff_method",
-    "shots": "shots",
-    "precision": "precision",
     "hidden": "hidden",
     "patch": "patch",
     "stride": "stride",
     "trainable": "trainable",
+}
+EXECUTION_FLAGS = {
+    "diff_method": "diff_method",
+    "shots": "shots",
+    "precision": "dtype",
     "noise": "noise",
+    "device": "device",
 }
 TRAIN_FLAGS = {
     "epochs": "epochs",
@@ -88,28 +92,18 @@ def add_parser(sub) -> None:
     model = p.add_argument_group("model")
     model.add_argument(
         "--model",
-        choices=sorted(REGISTRY),
+        choices=list(FAMILIES),
         default="qnn",
-        help="model family (default: qnn, quantum only)",
+        help="model family (default: qnn, quantum only); options a family does not have "
+        "are refused",
     )
     model.add_argument("--qubits", type=int, help="number of qubits")
     model.add_argument("--layers", type=int, help="number of variational layers")
-    model.add_argument("--encoding", choices=list(ENCODERS), help="how features enter the circuit")
+    model.add_argument(
+        "--encoding", choices=list(ENCODERS), help="how features enter the circuit (qnn, dressed)"
+    )
     model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
-    model.add_argument(
-        "--diff-method",
-        choices=GRADIENT_METHODS,
-        help="gradient method (default: adjoint; parameter-shift with --shots, "
-        "backprop with --noise)",
-    )
-    model.add_argument("--shots", type=int, help="estimate outputs from this many shots")
-    model.add_argument("--precision", choices=["complex64", "complex128"], help="state dtype")
-    model.add_argument(
-        "--noise",
-        metavar="SPEC",
-        help="train under noise, e.g. depolarizing=0.01,readout=0.02 (see docs)",
-    )
     model.add_argument("--hidden", type=int, help="hidden width (mlp, heads of hybrid models)")
     model.add_argument("--patch", type=int, help="window side (quanv, cnn)")
     model.add_argument("--stride", type=int, help="window step (quanv, cnn)")
@@ -118,6 +112,7 @@ def add_parser(sub) -> None:
         action=argparse.BooleanOptionalAction,
         help="train the quanvolution circuit (default: frozen random)",
     )
+    add_execution_options(p.add_argument_group("execution (how circuits run)"), training=True)
     train = p.add_argument_group("training")
     train.add_argument("--epochs", type=int, help="passes over the training data")
     train.add_argument("--batch-size", type=int, help="samples per step")
@@ -139,6 +134,48 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
+def add_execution_options(group, training: bool = False) -> None:
+    """``--shots``, ``--noise``, ``--device`` (and for training ``--diff-method``,
+    ``--precision``): the fields of an :class:`qimage.sim.Execution`."""
+    if training:
+        group.add_argument(
+            "--diff-method",
+            choices=GRADIENT_METHODS,
+            help="gradient method (default: adjoint; parameter-shift with --shots, "
+            "backprop with --noise)",
+        )
+        group.add_argument("--precision", choices=list(DTYPES), help="state dtype")
+    group.add_argument("--shots", type=int, help="estimate outputs from this many shots")
+    group.add_argument(
+        "--noise", metavar="SPEC", help="simulate noise, e.g. depolarizing=0.01,readout=0.02"
+    )
+    group.add_argument(
+        "--device", metavar="DEVICE", help="where to run: cpu, cuda or cuda:N (default: cpu)"
+    )
+
+
+def execution_from(args, **extra) -> Execution:
+    """The :class:`Execution` the command-line flags describe."""
+    fields = {**_given(args, {k: v for k, v in EXECUTION_FLAGS.items() if hasattr(args, k)})}
+    if fields.get("device") is not None:
+        check_device(fields["device"])
+    return Execution(**fields, **extra)
+
+
+def check_device(device: str) -> None:
+    """Refuse a device PyTorch does not know or this machine does not have, in one line."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise TrainingError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"--device {device}: no CUDA device is available on this machine")
+    if parsed.type not in ("cpu", "cuda"):
+        raise TrainingError(f"unsupported device {device!r}; use cpu, cuda or cuda:N")
+
+
 def _given(args, flags: dict) -> dict:
     return {
         field: getattr(args, flag)
@@ -147,34 +184,31 @@ def _given(args, flags: dict) -> dict:
     }
 
 
-def _gradient_defaults(args, model_fields: dict) -> dict:
-    """Shots need a hardware-style gradient, noise a non-adjoint one: pick it unless given."""
-    if args.diff_method is None and model_fields.get("shots"):
-        return {**model_fields, "diff_method": "parameter-shift"}
-    if args.diff_method is None and model_fields.get("noise"):
-        return {**model_fields, "diff_method": "backprop"}
-    return model_fields
-
-
 def _build_config(args) -> RunConfig:
     preset = preset_run_config(args.dataset, args.model)
-    model = dataclasses.replace(preset.model, **_gradient_defaults(args, _given(args, MODEL_FLAGS)))
+    model = preset.model.replace(**_given(args, MODEL_FLAGS))
     cfg = default_run_config(args.dataset, model, **_given(args, DATA_FLAGS))
     cfg.train = dataclasses.replace(preset.train, **_given(args, TRAIN_FLAGS)).validate()
+    cfg.execution = execution_from(args)
     return cfg
 
 
 def _resume_config(args) -> RunConfig:
-    others = _given(args, {**MODEL_FLAGS, **TRAIN_FLAGS, **DATA_FLAGS})
+    flags = {**MODEL_FLAGS, **TRAIN_FLAGS, **DATA_FLAGS, **EXECUTION_FLAGS}
+    others = _given(args, flags)
     others.pop("epochs", None)
+    device = others.pop("device", None)
     if others or args.out is not None:
         raise TrainingError(
-            "--resume continues the saved run as it was configured; only --epochs and "
-            f"--data-dir may be given with it (got {', '.join(sorted(others)) or '--out'})"
+            "--resume continues the saved run as it was configured; only --epochs, --device "
+            f"and --data-dir may be given with it (got {', '.join(sorted(others)) or '--out'})"
         )
     cfg = load_run_config(args.resume)
     if args.epochs is not None:
         cfg.train.epochs = args.epochs
+    if device is not None:
+        check_device(device)
+        cfg.execution = cfg.execution.replace(device=device)
     return cfg
 
 
@@ -210,13 +244,7 @@ def _say(args, message: str) -> None:
 
 
 def _describe(cfg: RunConfig) -> str:
-    m = cfg.model
-    if m.name in ("qnn", "dressed"):
-        return (
-            f"{m.name} ({m.encoder} encoding, {m.ansatz} x{m.n_layers}, {m.n_qubits} qubits) "
-            f"on {cfg.data.dataset} for {cfg.train.epochs} epochs"
-        )
-    return f"{m.name} on {cfg.data.dataset} for {cfg.train.epochs} epochs"
+    return f"{cfg.model.describe()} on {cfg.data.dataset} for {cfg.train.epochs} epochs"
 
 
 def _write_plots(result, out: Path) -> None:

@@ -11,9 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from qimage.circuits import make_encoder
 from qimage.models import ModelConfig, build_model, quanv_features
-from qimage.models.kernel import fewest_qubits
+from qimage.sim import Execution
 from qimage.train import TrainConfig, fit, predict_logits
 
 __all__ = ["DressedQNNClassifier", "ModelClassifier", "QNNClassifier", "QuanvClassifier"]
@@ -61,8 +60,20 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             seed=seed,
         )
 
+    def _execution(self) -> Execution:
+        """How the circuits run: the estimator's diff method (if it has one), complex128."""
+        return Execution(diff_method=getattr(self, "diff_method", None), dtype=_PRECISION)
+
     def _train(self, features: torch.Tensor, codes: torch.Tensor, seed: int) -> None:
-        self.history_ = fit(self.model_, features, codes, self._train_config(seed), progress=False)
+        self.history_ = fit(
+            self.model_,
+            features,
+            codes,
+            self._train_config(seed),
+            progress=False,
+            execution=self._execution(),
+            objective=self.config_.family.objective,
+        )
 
     def fit(self, X, y):
         """Train a fresh model on ``X`` ``(n_samples, n_features)`` and labels ``y``."""
@@ -70,7 +81,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         codes = torch.from_numpy(_targets(self, y).astype(np.int64))
         seed = _seed(self.random_state)
         features = self._fit_inputs(X)
-        self.config_ = self._config(features.shape[1], len(self.classes_))
+        self.config_ = self._config(features.shape[1], len(self.classes_)).resolved()
         generator = torch.Generator().manual_seed(seed)
         self.model_ = build_model(self.config_.validate(), generator).double()
         self._train(features, codes, seed)
@@ -83,7 +94,8 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return torch.softmax(predict_logits(self.model_, self._inputs(X)), dim=1).numpy()
+        logits = predict_logits(self.model_, self._inputs(X), execution=self._execution())
+        return self.config_.family.objective.proba(logits).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each sample."""
@@ -129,21 +141,15 @@ class QNNClassifier(_TorchClassifier):
         self.random_state = random_state
 
     def _config(self, n_features: int, n_classes: int) -> ModelConfig:
-        n = self.n_qubits
-        if n is None:
-            readout = n_classes if self.readout == "expval" else math.ceil(math.log2(n_classes))
-            n = max(fewest_qubits(make_encoder(self.encoder), n_features), readout)
         return ModelConfig(
             name="qnn",
             n_features=n_features,
             n_classes=n_classes,
-            n_qubits=n,
+            n_qubits=self.n_qubits,
             n_layers=self.n_layers,
             encoder=self.encoder,
             ansatz=self.ansatz,
             readout=self.readout,
-            diff_method=self.diff_method,
-            precision=_PRECISION,
         )
 
 
@@ -183,8 +189,6 @@ class DressedQNNClassifier(_TorchClassifier):
             n_qubits=self.n_qubits,
             n_layers=self.n_layers,
             ansatz=self.ansatz,
-            diff_method=self.diff_method,
-            precision=_PRECISION,
         )
 
 
@@ -216,8 +220,8 @@ class ModelClassifier(_TorchClassifier):
         self.random_state = random_state
 
     def _config(self, n_features: int, n_classes: int) -> ModelConfig:
-        fields = {"precision": _PRECISION, **(self.options or {})}
-        return ModelConfig(name=self.model, n_features=n_features, n_classes=n_classes, **fields)
+        options = self.options or {}
+        return ModelConfig(name=self.model, n_features=n_features, n_classes=n_classes, **options)
 
 
 class QuanvClassifier(_TorchClassifier):
@@ -289,7 +293,6 @@ class QuanvClassifier(_TorchClassifier):
             name="quanv",
             n_features=n_features,
             n_classes=n_classes,
-            n_qubits=self.patch**2,
             n_layers=self.n_layers,
             ansatz=self.ansatz,
             patch=self.patch,
@@ -297,7 +300,6 @@ class QuanvClassifier(_TorchClassifier):
             trainable=self.trainable,
             hidden=self.hidden,
             image_size=self.image_size_,
-            precision=_PRECISION,
         )
 
     def _train(self, features: torch.Tensor, codes: torch.Tensor, seed: int) -> None:
@@ -305,5 +307,7 @@ class QuanvClassifier(_TorchClassifier):
             return super()._train(features, codes, seed)
         net = self.model_
         images = features.reshape(-1, net.side, net.side)
-        maps = quanv_features(images, net.quanv, cache_dir=self.cache_dir).flatten(1)
+        execution = self._execution()
+        maps = quanv_features(images, net.quanv, cache_dir=self.cache_dir, execution=execution)
+        maps = maps.flatten(1)
         self.history_ = fit(net.head, maps, codes, self._train_config(seed), progress=False)

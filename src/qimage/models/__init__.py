@@ -1,6 +1,8 @@
-"""Models: quantum layers and classifiers as ``torch.nn.Module`` s, in one name registry.
+"""Models: quantum layers and classifiers as ``torch.nn.Module`` s, in families by name.
 
 * :class:`QuantumLayer`: encoder + ansatz + measurement, usable inside any PyTorch model;
+  how it runs (shots, noise, gradient method, device) is a :class:`qimage.sim.Execution`
+  passed to each call;
 * :class:`QNN`: quantum-only classifier (the readout has one scale and bias per class);
 * :class:`DressedQNN`: classical linear in-layer, the circuit, classical linear out-layer;
 * :class:`Quanvolution` / :class:`QuanvNet` / :func:`quanv_features`: a circuit
@@ -9,20 +11,23 @@
 * :class:`FidelityKernel` / :class:`ProjectedKernel`: quantum kernels for kernel machines;
 * classical twins: :class:`LogisticRegression`, :class:`MLP`, :class:`SmallCNN`, and
   :func:`match_params` (the twin with the closest parameter count);
-* :data:`REGISTRY` / :func:`build_model`: every model by name, from a :class:`ModelConfig`
-  (``qnn``, ``dressed``, ``quanv``, ``quanv_twin``, ``logreg``, ``mlp``, ``cnn``).
+* :class:`Family` / :data:`FAMILIES` / :func:`build_model`: every model kind describes itself
+  (options, preprocessing, qubits, build, objective); a :class:`ModelConfig` names one
+  (``qnn``, ``dressed``, ``quanv``, ``quanv_twin``, ``logreg``, ``mlp``, ``cnn``,
+  ``dressed_classical``) with its options.
 """
 
 from __future__ import annotations
 
 from qimage.models.classical import (
-    FAMILIES,
     MLP,
+    TWIN_FAMILIES,
     LogisticRegression,
     SmallCNN,
     make_head,
     match_params,
 )
+from qimage.models.family import Family
 from qimage.models.kernel import (
     FidelityKernel,
     ProjectedKernel,
@@ -33,6 +38,7 @@ from qimage.models.kernel import (
     sample_fidelity,
 )
 from qimage.models.layer import QuantumLayer
+from qimage.models.objective import CLASSIFICATION, Classification, Objective
 from qimage.models.qnn import QNN, DressedQNN
 from qimage.models.quanv import (
     PatchCircuit,
@@ -43,25 +49,29 @@ from qimage.models.quanv import (
 )
 from qimage.models.readout import READOUTS, ExpvalReadout, ProbsReadout
 from qimage.models.registry import (
-    REGISTRY,
+    FAMILIES,
     ModelConfig,
     build_model,
     count_parameters,
+    get_family,
     register,
-    set_noise,
 )
 
 __all__ = [
+    "CLASSIFICATION",
     "FAMILIES",
     "MLP",
     "QNN",
     "READOUTS",
-    "REGISTRY",
+    "TWIN_FAMILIES",
+    "Classification",
     "DressedQNN",
     "ExpvalReadout",
+    "Family",
     "FidelityKernel",
     "LogisticRegression",
     "ModelConfig",
+    "Objective",
     "PatchCircuit",
     "ProbsReadout",
     "ProjectedKernel",
@@ -73,6 +83,7 @@ __all__ = [
     "count_parameters",
     "encoded_states",
     "fidelity_gram",
+    "get_family",
     "make_head",
     "match_params",
     "pauli_expectations",
@@ -81,5 +92,4 @@ __all__ = [
     "quanv_features",
     "register",
     "sample_fidelity",
-    "set_noise",
 ]

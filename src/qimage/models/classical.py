@@ -4,6 +4,8 @@ A fair quantum-versus-classical comparison trains a classical model of the same 
 the same head, through the same loop and budget. These models take the same preprocessed
 features ``(B, F)`` as the quantum ones and return logits ``(B, C)``; the image models
 (:class:`SmallCNN`, and :class:`qimage.models.QuanvNet`) reshape them to square images.
+Their ``forward`` takes (and ignores) the ``execution`` a quantum model's does, so every
+model is called the same way.
 
 :func:`match_params` builds, within one family, the classical model whose number of
 trainable parameters is closest to a given (quantum) model's.
@@ -31,10 +33,11 @@ from qimage.models.qnn import seeded_linear
 
 __all__ = [
     "DEFAULT_HIDDEN",
-    "FAMILIES",
     "MLP",
+    "TWIN_FAMILIES",
     "LogisticRegression",
     "SmallCNN",
+    "closest_size",
     "conv_out_side",
     "image_side",
     "make_head",
@@ -44,7 +47,7 @@ __all__ = [
 DEFAULT_HIDDEN = 32
 """Hidden width of the ``mlp`` registry model when its config leaves ``hidden`` at 0."""
 
-FAMILIES = ("logreg", "mlp", "cnn")
+TWIN_FAMILIES = ("logreg", "mlp", "cnn")
 """Classical families :func:`match_params` can build."""
 
 
@@ -80,7 +83,7 @@ class LogisticRegression(nn.Module):
         super().__init__()
         self.linear = seeded_linear(n_features, n_classes, generator)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, execution=None) -> torch.Tensor:
         return self.linear(x)
 
 
@@ -104,7 +107,7 @@ class MLP(nn.Module):
         layers.append(seeded_linear(self.hidden[-1], n_classes, generator))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, execution=None) -> torch.Tensor:
         return self.net(x)
 
 
@@ -163,7 +166,7 @@ class SmallCNN(nn.Module):
         self.conv = _seeded_conv(channels, patch, stride, generator)
         self.head = make_head(channels * out * out, n_classes, hidden, generator)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, execution=None) -> torch.Tensor:
         maps = torch.relu(self.conv(x.reshape(-1, 1, self.side, self.side)))
         return self.head(maps.flatten(1))
 
@@ -172,7 +175,7 @@ def _trainable(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _closest_size(build: Callable[[int], nn.Module], target: int) -> int:
+def closest_size(build: Callable[[int], nn.Module], target: int) -> int:
     """The size ``s >= 1`` whose model's parameter count is closest to ``target``.
 
     Parameter counts of these families are affine in their size (hidden width or channels),
@@ -213,7 +216,7 @@ def match_params(
     if family == "logreg":
         return LogisticRegression(n_features, n_classes, generator)
     if family == "mlp":
-        size = _closest_size(lambda h: MLP(n_features, n_classes, h), target)
+        size = closest_size(lambda h: MLP(n_features, n_classes, h), target)
         return MLP(n_features, n_classes, size, generator)
     if family == "cnn":
 
@@ -227,7 +230,7 @@ def match_params(
                 image_size=image_size,
             )
 
-        size = _closest_size(cnn, target)
+        size = closest_size(cnn, target)
         return SmallCNN(
             n_features,
             n_classes,
@@ -237,4 +240,4 @@ def match_params(
             image_size=image_size,
             generator=generator,
         )
-    raise CircuitError(f"unknown twin family {family!r}; choose one of {', '.join(FAMILIES)}")
+    raise CircuitError(f"unknown twin family {family!r}; choose one of {', '.join(TWIN_FAMILIES)}")

@@ -37,7 +37,7 @@ import math
 
 import torch
 
-from qimage.circuits import make_encoder
+from qimage.circuits import fewest_qubits, make_encoder
 from qimage.errors import CircuitError
 from qimage.sim import Circuit, evolve
 
@@ -60,20 +60,6 @@ def _encoder(encoder, options: dict | None):
     if getattr(enc, "reuploads", False):
         raise CircuitError("a kernel needs a fixed feature map; re-uploading has trainable weights")
     return enc
-
-
-def fewest_qubits(encoder, n_features: int) -> int:
-    """The fewest qubits on which ``encoder`` takes ``n_features`` features.
-
-    Example:
-        >>> from qimage.circuits import AmplitudeEncoder
-        >>> fewest_qubits(AmplitudeEncoder(), 64)
-        6
-    """
-    n = 1
-    while encoder.n_features(n) < n_features:
-        n += 1
-    return n
 
 
 def encoded_states(

@@ -7,9 +7,12 @@ given back as ``(..., K)``; the module holds the weights and nothing else.
 Example:
     >>> import torch
     >>> from qimage.circuits import AngleEncoder, StronglyEntangling
+    >>> from qimage.sim import Execution
     >>> layer = QuantumLayer(AngleEncoder(), StronglyEntangling(), n_qubits=4, n_layers=2)
     >>> layer(torch.rand(5, 3, 4)).shape
     torch.Size([5, 3, 4])
+    >>> layer(torch.rand(5, 4), execution=Execution(shots=100, seed=0)).shape
+    torch.Size([5, 4])
 """
 
 from __future__ import annotations
@@ -19,13 +22,26 @@ from torch import nn
 
 from qimage.circuits import compose
 from qimage.errors import CircuitError
-from qimage.sim import GRADIENT_METHODS, ExpvalZ, run
+from qimage.sim import Execution, ExpvalZ, run
 
-__all__ = ["QuantumLayer"]
+__all__ = ["QuantumLayer", "device_of"]
+
+
+def device_of(module: nn.Module, execution: Execution | None) -> torch.device:
+    """Where ``module`` runs: the execution's device, else that of its first parameter."""
+    if execution is not None and execution.device is not None:
+        return execution.device
+    first = next(module.parameters(), None)
+    return torch.device("cpu") if first is None else first.device
 
 
 class QuantumLayer(nn.Module):
     """A parametrised circuit as a layer: features ``(..., F)`` -> measurements ``(..., K)``.
+
+    The module holds the circuit and its weights only. How it runs (gradient method, shots,
+    noise, seed) is an :class:`qimage.sim.Execution` passed to each call; the state precision
+    follows the weights (``.double()`` simulates in complex128) and the state lives on the
+    weights' device (``.to("cuda")``), unless the execution says otherwise.
 
     Args:
         encoder, ansatz: templates from :mod:`qimage.circuits`.
@@ -33,11 +49,8 @@ class QuantumLayer(nn.Module):
         n_features: features per sample (default: the encoder's limit on ``n_qubits``).
         measurement: a :mod:`qimage.sim` measurement; ``<Z>`` of the ansatz's output wires
             by default.
-        diff_method: ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
-        shots: ``None`` for exact outputs, else shots per estimate (drawn from
-            ``shot_generator`` when set, else from PyTorch's global generator).
-        noise: a :class:`qimage.sim.NoiseModel` to simulate, or ``None`` for an ideal device.
-        dtype: ``torch.complex64`` or ``torch.complex128`` (state precision).
+        dtype: ``torch.complex64`` or ``torch.complex128``: the initial state precision
+            (weights are float32 or float64 to match).
         generator: seeds the initial weights (and is not kept).
     """
 
@@ -50,55 +63,54 @@ class QuantumLayer(nn.Module):
         n_features: int | None = None,
         *,
         measurement=None,
-        diff_method: str = "adjoint",
-        shots: int | None = None,
-        noise=None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        if diff_method not in GRADIENT_METHODS:
-            raise CircuitError(
-                f"unknown diff_method {diff_method!r}; choose one of {GRADIENT_METHODS}"
-            )
         n_features = encoder.n_features(n_qubits) if n_features is None else n_features
         self.qc = compose(encoder, ansatz, n_qubits, n_layers, n_features)
         self.measurement = measurement or ExpvalZ(self.qc.output_wires)
         self.n_outputs = self.measurement.n_outputs(n_qubits)
-        self.diff_method, self.shots, self.noise, self.dtype = diff_method, shots, noise, dtype
-        self.shot_generator: torch.Generator | None = None
         self.weights = nn.Parameter(self.qc.init_weights(generator).to(dtype.to_real()))
 
     @property
     def n_features(self) -> int:
         return self.qc.n_features
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def dtype(self) -> torch.dtype:
+        """The state precision of a default execution: complex of the weights' dtype."""
+        return Execution().state_dtype(self.weights.dtype)
+
+    def simulate(self, circuit, inputs, state, execution: Execution | None) -> torch.Tensor:
+        """The one call into the engine: ``circuit`` on ``inputs``/``state`` under
+        ``execution``, on the weights' device (or the execution's)."""
+        execution = execution or Execution()
+        weights = self.weights.to(device_of(self, execution))
+        options = execution.run_options(weights.dtype, weights.device)
+        if state is not None:
+            state = state.to(device=weights.device, dtype=options["dtype"])
+        if inputs is not None:
+            inputs = inputs.to(device=weights.device, dtype=weights.dtype)
+        return run(circuit, inputs, weights, measurement=self.measurement, state=state, **options)
+
+    def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         if x.shape[-1] != self.n_features:
             raise CircuitError(
                 f"QuantumLayer expects {self.n_features} features per sample, got {x.shape[-1]}"
             )
         lead = x.shape[:-1]
-        flat = x.reshape(-1, self.n_features).to(self.weights.dtype)
+        device = device_of(self, execution)
+        flat = x.reshape(-1, self.n_features).to(device=device, dtype=self.weights.dtype)
         inputs = self.qc.prepare(flat) if self.qc.circuit.n_inputs else None
-        out = run(
-            self.qc.circuit,
-            inputs,
-            self.weights,
-            measurement=self.measurement,
-            diff_method=self.diff_method,
-            shots=self.shots,
-            generator=self.shot_generator,
-            state=self.qc.initial_state(flat, self.dtype),
-            dtype=self.dtype,
-            noise=self.noise,
-        )
+        dtype = (execution or Execution()).state_dtype(self.weights.dtype)
+        state = self.qc.initial_state(flat, dtype)
+        out = self.simulate(self.qc.circuit, inputs, state, execution)
         return out.reshape(*lead, self.n_outputs).to(x.dtype)  # like any layer: dtype in = out
 
     def extra_repr(self) -> str:
         qc = self.qc
         return (
             f"{qc.encoder.name} -> {qc.ansatz.name} x{qc.n_layers} on {qc.n_qubits} qubits, "
-            f"{qc.n_weights} weights, diff_method={self.diff_method!r}, shots={self.shots}"
-            + (f", noise={self.noise}" if self.noise is not None else "")
+            f"{qc.n_weights} weights"
         )

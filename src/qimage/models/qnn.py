@@ -23,6 +23,7 @@ from qimage.circuits import AngleEncoder
 from qimage.errors import CircuitError
 from qimage.models.layer import QuantumLayer
 from qimage.models.readout import READOUTS
+from qimage.sim import Execution
 
 __all__ = ["QNN", "DressedClassical", "DressedQNN", "seeded_linear"]
 
@@ -64,8 +65,6 @@ class QNN(nn.Module):
         *,
         readout: str = "expval",
         readout_wires: int | None = None,
-        diff_method: str = "adjoint",
-        shots: int | None = None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
     ):
@@ -79,14 +78,12 @@ class QNN(nn.Module):
             n_layers,
             n_features,
             measurement=self.readout.measurement,
-            diff_method=diff_method,
-            shots=shots,
             dtype=dtype,
             generator=generator,
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.readout(self.quantum(x))
+    def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
+        return self.readout(self.quantum(x, execution))
 
 
 def _in_layer(n_in: int, n_out: int, hidden: int, generator) -> nn.Module:
@@ -99,7 +96,8 @@ def _in_layer(n_in: int, n_out: int, hidden: int, generator) -> nn.Module:
 
 class DressedQNN(nn.Module):
     """Hybrid "dressed" QNN (Mari et al. 2020): ``Linear(F, n) -> pi/2 tanh`` as angles of an
-    angle encoding, the variational circuit, ``<Z>`` of every output wire, ``Linear(n', C)``.
+    angle encoding (``RY`` by default; any encoder taking one angle per qubit), the
+    variational circuit, ``<Z>`` of every output wire, ``Linear(n', C)``.
 
     With ``hidden > 0`` the in-layer is a small network, ``Linear(F, h) -> ReLU -> Linear(h,
     n)`` (Mari et al. used a pretrained ResNet there): a stronger classical part, whose share
@@ -114,30 +112,27 @@ class DressedQNN(nn.Module):
         n_features: int,
         n_classes: int,
         *,
-        diff_method: str = "adjoint",
-        shots: int | None = None,
+        encoder=None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
         hidden: int = 0,
     ):
         super().__init__()
         self.pre = _in_layer(n_features, n_qubits, hidden, generator)
+        encoder = AngleEncoder("Y") if encoder is None else encoder
+        if encoder.n_features(n_qubits) < n_qubits or getattr(encoder, "reuploads", False):
+            raise CircuitError(
+                f"the dressed QNN feeds one angle per qubit; the {encoder.name} encoder cannot "
+                "take them (use angle or iqp)"
+            )
         self.quantum = QuantumLayer(
-            AngleEncoder("Y"),
-            ansatz,
-            n_qubits,
-            n_layers,
-            n_qubits,
-            diff_method=diff_method,
-            shots=shots,
-            dtype=dtype,
-            generator=generator,
+            encoder, ansatz, n_qubits, n_layers, n_qubits, dtype=dtype, generator=generator
         )
         self.post = seeded_linear(self.quantum.n_outputs, n_classes, generator)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         angles = (math.pi / 2) * torch.tanh(self.pre(x))
-        return self.post(self.quantum(angles))
+        return self.post(self.quantum(angles, execution))
 
 
 class DressedClassical(nn.Module):
@@ -150,5 +145,5 @@ class DressedClassical(nn.Module):
         self.pre = _in_layer(n_features, n_qubits, hidden, generator)
         self.post = seeded_linear(n_qubits, n_classes, generator)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         return self.post((math.pi / 2) * torch.tanh(self.pre(x)))

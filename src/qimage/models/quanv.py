@@ -35,8 +35,8 @@ from torch import nn
 from qimage.circuits import AngleEncoder, StronglyEntangling
 from qimage.errors import CircuitError
 from qimage.models.classical import conv_out_side, image_side, make_head
-from qimage.models.layer import QuantumLayer
-from qimage.sim import Circuit, run
+from qimage.models.layer import QuantumLayer, device_of
+from qimage.sim import Circuit, Execution
 
 __all__ = ["PatchCircuit", "QuanvNet", "Quanvolution", "product_state", "quanv_features"]
 
@@ -82,27 +82,19 @@ class PatchCircuit(QuantumLayer):
         ops = ansatz.ops(n_layers, n_qubits)
         self.ansatz_circuit = Circuit(n_qubits, ops, n_weights=self.qc.n_weights)
 
-    def forward(self, angles: torch.Tensor) -> torch.Tensor:
+    def forward(self, angles: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         if angles.dim() != 2 or angles.shape[1] != self.n_features:
             raise CircuitError(
                 f"PatchCircuit expects pixel angles (N, {self.n_features}), "
                 f"got {tuple(angles.shape)}"
             )
-        return run(
-            self.ansatz_circuit,
-            None,
-            self.weights,
-            measurement=self.measurement,
-            diff_method=self.diff_method,
-            shots=self.shots,
-            generator=self.shot_generator,
-            state=product_state(angles, self.dtype),
-            dtype=self.dtype,
-        )
+        dtype = (execution or Execution()).state_dtype(self.weights.dtype)
+        state = product_state(angles.to(device_of(self, execution)), dtype)
+        return self.simulate(self.ansatz_circuit, None, state, execution)
 
-    def gate_by_gate(self, angles: torch.Tensor) -> torch.Tensor:
+    def gate_by_gate(self, angles: torch.Tensor, execution: Execution | None = None):
         """The same outputs with the ``RY`` encoding simulated as gates (slower)."""
-        return super().forward(angles)
+        return super().forward(angles, execution)
 
 
 class Quanvolution(nn.Module):
@@ -114,7 +106,7 @@ class Quanvolution(nn.Module):
         n_layers, ansatz: the variational part (default: one strongly entangling layer).
         trainable: train the circuit weights; otherwise they are frozen (``requires_grad``
             False, not counted as trainable) but still saved with the model.
-        diff_method, shots, dtype: as for :class:`qimage.models.QuantumLayer`.
+        dtype: the state precision, as for :class:`qimage.models.QuantumLayer`.
         generator: seeds the (random) circuit weights.
 
     ``self.layer`` is the circuit as a :class:`PatchCircuit` (a :class:`QuantumLayer`): it
@@ -129,8 +121,6 @@ class Quanvolution(nn.Module):
         ansatz=None,
         *,
         trainable: bool = False,
-        diff_method: str = "adjoint",
-        shots: int | None = None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
     ):
@@ -142,8 +132,6 @@ class Quanvolution(nn.Module):
             StronglyEntangling() if ansatz is None else ansatz,
             patch * patch,
             n_layers,
-            diff_method=diff_method,
-            shots=shots,
             dtype=dtype,
             generator=generator,
         )
@@ -162,12 +150,13 @@ class Quanvolution(nn.Module):
         cols = nn.functional.unfold(images[:, None], self.patch, stride=self.stride)  # (B, k*k, L)
         return cols.transpose(1, 2).reshape(-1, self.n_qubits)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         if images.dim() != 3:
             raise CircuitError(f"Quanvolution takes images (B, H, W), got {tuple(images.shape)}")
         batch, height, width = images.shape
         rows, cols = (conv_out_side(s, self.patch, self.stride) for s in (height, width))
-        out = self.layer(self.patches(images.to(self.layer.weights.dtype)))  # one engine call
+        patches = self.patches(images.to(self.layer.weights.dtype))
+        out = self.layer(patches, execution)  # one engine call
         return out.reshape(batch, rows * cols, -1).transpose(1, 2).reshape(batch, -1, rows, cols)
 
     def extra_repr(self) -> str:
@@ -195,8 +184,6 @@ class QuanvNet(nn.Module):
         trainable: bool = False,
         hidden: int = 0,
         image_size: int | None = None,
-        diff_method: str = "adjoint",
-        shots: int | None = None,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
     ):
@@ -208,27 +195,25 @@ class QuanvNet(nn.Module):
             n_layers,
             ansatz,
             trainable=trainable,
-            diff_method=diff_method,
-            shots=shots,
             dtype=dtype,
             generator=generator,
         )
         out = self.quanv.out_side(self.side)
         self.head = make_head(self.quanv.n_qubits * out * out, n_classes, hidden, generator)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         """The flattened channel maps the head reads: ``(B, S*S)`` -> ``(B, k*k * S'*S')``."""
-        return self.quanv(x.reshape(-1, self.side, self.side)).flatten(1)
+        return self.quanv(x.reshape(-1, self.side, self.side), execution).flatten(1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).to(next(self.head.parameters()).dtype))
+    def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
+        return self.head(self.features(x, execution).to(next(self.head.parameters()).dtype))
 
 
 def _cache_key(images: torch.Tensor, quanv: Quanvolution) -> str:
     """sha256 of everything the features depend on: circuit, weights, windows and data."""
     digest = hashlib.sha256(_CACHE_FORMAT.encode())
     layer = quanv.layer
-    circuit = f"{layer.qc.circuit!r}|{quanv.patch}|{quanv.stride}|{layer.dtype}"
+    circuit = f"{layer.qc.circuit!r}|{quanv.patch}|{quanv.stride}|{layer.weights.dtype}"
     digest.update(circuit.encode())
     digest.update(layer.weights.detach().cpu().double().numpy().tobytes())
     data = images.detach().cpu().contiguous()
@@ -256,27 +241,31 @@ def quanv_features(
     *,
     cache_dir: str | Path | None = None,
     chunk_size: int = 4096,
+    execution: Execution | None = None,
 ) -> torch.Tensor:
     """The (frozen) quanvolution of a whole dataset: ``(N, H, W)`` -> ``(N, k*k, H', W')``.
 
     Images go through in chunks of ``chunk_size`` (all patches of a chunk in one engine
     call), which bounds memory. With ``cache_dir``, the result is stored as ``.npy`` under a
     key hashing the circuit, its weights, the windows and the images, and read back on the
-    next call with the same inputs.
+    next call with the same inputs. ``execution`` runs the circuit (exact and ideal by
+    default); features under shots or noise are random, so they are never cached.
 
     Example:
         >>> feats = quanv_features(angles, Quanvolution(), cache_dir="cache")  # doctest: +SKIP
     """
     if quanv.trainable:
         raise CircuitError("quanv_features caches a frozen quanvolution; this one is trainable")
-    if cache_dir is not None and quanv.layer.shots is not None:
-        raise CircuitError("shot-noise features are not cached; use cache_dir=None with shots")
+    random = execution is not None and (execution.shots is not None or execution.is_noisy)
+    if cache_dir is not None and random:
+        raise CircuitError("shot or noise features are not cached; use cache_dir=None with them")
     path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"quanv-{_cache_key(images, quanv)}.npy"
         if path.is_file():
             return torch.from_numpy(np.load(path, allow_pickle=False))
-    out = torch.cat([quanv(images[i : i + chunk_size]) for i in range(0, len(images), chunk_size)])
+    chunks = (images[i : i + chunk_size] for i in range(0, len(images), chunk_size))
+    out = torch.cat([quanv(chunk, execution).cpu() for chunk in chunks])
     if path is not None:
         _save_atomic(path, out.numpy())
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from qimage.sim.circuit import Circuit, Op, Param
 from qimage.sim.execute import DIFF_METHODS, GRADIENT_METHODS, evolve, run
+from qimage.sim.execution import DTYPES, Execution
 from qimage.sim.gates import GATES, Gate, gate_matrix
 from qimage.sim.measure import (
     Expval,
@@ -40,10 +41,12 @@ from qimage.sim.state import (
 
 __all__ = [
     "DIFF_METHODS",
+    "DTYPES",
     "GATES",
     "GRADIENT_METHODS",
     "MAX_QUBITS",
     "Circuit",
+    "Execution",
     "Expval",
     "ExpvalZ",
     "Gate",

@@ -3,14 +3,15 @@
 :class:`RunConfig` bundles the data, model and training configs; :func:`run_experiment`
 trains and evaluates it and, given an output folder, writes
 
-* ``run.json``: the three configs (what ``--resume`` and ``qimage info`` read);
+* ``run.json``: the data, model, training and execution configs (what ``--resume`` and
+  ``qimage info`` read);
 * ``checkpoint.pt``: after every epoch and on Ctrl-C (exact resume);
 * ``model.safetensors``: weights + preprocessing + configs (see :mod:`.modelfile`);
 * ``metrics.json`` and ``history.csv``: test metrics and per-epoch history.
 
-:func:`default_run_config` picks preprocessing to suit the model: amplitude encoding gets
-padded, normalised pixels; angle-type encodings get PCA features scaled to ``[0, pi]``;
-hybrid and classical models get standardised features.
+:func:`default_run_config` takes the preprocessing the model's family asks for (amplitude
+encoding: padded, normalised pixels; angle-type encodings: features scaled to ``[0, pi]``;
+hybrid and classical models: standardised features).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from qimage.circuits import make_encoder
-from qimage.errors import TrainingError
+from qimage.errors import QimageError, TrainingError
 from qimage.models import ModelConfig, build_model, count_parameters
+from qimage.sim import Execution
 from qimage.train.checkpoint import atomic_write
 from qimage.train.config import TrainConfig
 from qimage.train.dataprep import DataSpec, PreparedData, prepare_data
@@ -34,31 +35,69 @@ from qimage.train.loop import History, fit
 from qimage.train.metrics import evaluate
 from qimage.train.modelfile import save_model
 
-__all__ = ["Result", "RunConfig", "default_run_config", "load_run_config", "run_experiment"]
+__all__ = [
+    "RUN_VERSION",
+    "Result",
+    "RunConfig",
+    "default_run_config",
+    "load_run_config",
+    "place",
+    "run_experiment",
+]
+
+
+RUN_VERSION = 2
+"""Version of ``run.json``; version 1 (no ``version`` key) kept run options in the model."""
 
 
 @dataclass
 class RunConfig:
-    """Data, model and training configuration of one run."""
+    """Data, model, training and execution configuration of one run."""
 
     data: DataSpec = field(default_factory=DataSpec)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    execution: Execution = field(default_factory=Execution)
 
     def to_dict(self) -> dict:
         return {
+            "version": RUN_VERSION,
             "data": self.data.to_dict(),
             "model": self.model.to_dict(),
             "train": self.train.to_dict(),
+            "execution": self.execution.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
-        return cls(
-            DataSpec(**data["data"]),
-            ModelConfig.from_dict(data["model"]),
-            TrainConfig.from_dict(data["train"]),
-        )
+        """Read a run config (either version); any malformed part is a :class:`TrainingError`."""
+        try:
+            return _from_dict(data)
+        except (QimageError, KeyError, TypeError, ValueError, AttributeError) as err:
+            message = f"not a valid qimage run config ({type(err).__name__}: {err})"
+            raise TrainingError(message) from None
+
+
+def _from_dict(data: dict) -> RunConfig:
+    version = data.get("version", 1)
+    if version == 1:
+        model, run = ModelConfig.from_legacy(data["model"])
+        execution = _legacy_execution(run)
+    elif version == RUN_VERSION:
+        model = ModelConfig.from_dict(data["model"])
+        execution = Execution.from_dict(data["execution"])
+    else:
+        raise TrainingError(f"run.json version {version}; this qimage reads 1 and {RUN_VERSION}")
+    return RunConfig(
+        DataSpec(**data["data"]), model, TrainConfig.from_dict(data["train"]), execution
+    )
+
+
+def _legacy_execution(run: dict) -> Execution:
+    """The execution of a version-1 model config (its ``precision`` becomes the dtype)."""
+    run = dict(run)
+    dtype = run.pop("precision", None)
+    return Execution(**run, dtype=None if dtype == "complex64" else dtype)
 
 
 @dataclass
@@ -72,28 +111,16 @@ class Result:
     out_dir: Path | None
 
 
-def _preprocessing_for(model: ModelConfig) -> dict:
-    if model.name in ("qnn",):
-        encoder = make_encoder(model.encoder, **model.encoder_options)
-        if model.encoder == "amplitude":
-            return {"scale": "amplitude", "n_qubits": model.n_qubits}
-        return {"scale": "angle", "max_features": encoder.n_features(model.n_qubits)}
-    if model.name in ("quanv", "quanv_twin", "cnn"):
-        # Image models keep the pixel grid; each pixel becomes an angle in [0, pi] (RY for
-        # quanvolution), and the twins see exactly the same inputs.
-        return {"scale": "angle"}
-    return {"standardize": True}
-
-
 def default_run_config(
     dataset: str = "digits", model: ModelConfig | None = None, **data
 ) -> RunConfig:
-    """A run of ``model`` on ``dataset`` with preprocessing suited to the model's encoder.
+    """A run of ``model`` on ``dataset`` with the preprocessing its family asks for.
 
     ``data`` overrides :class:`DataSpec` fields (``classes``, ``n_train``, ``pca``, ...).
     """
     model = (model or ModelConfig()).validate()
-    spec = {"dataset": dataset, **_preprocessing_for(model), **data}
+    n_classes = len(data["classes"]) if data.get("classes") else model.n_classes
+    spec = {"dataset": dataset, **model.family.preprocessing(model.options, n_classes), **data}
     return RunConfig(DataSpec(**spec), model, TrainConfig())
 
 
@@ -102,7 +129,21 @@ def load_run_config(out_dir: str | Path) -> RunConfig:
     path = Path(out_dir) / "run.json"
     if not path.is_file():
         raise TrainingError(f"{out_dir} holds no qimage run (no run.json)")
-    return RunConfig.from_dict(json.loads(path.read_text()))
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise TrainingError(f"{path} is not readable JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise TrainingError(f"{path} does not hold a run config (a JSON object)")
+    return RunConfig.from_dict(data)
+
+
+def place(model: nn.Module, execution: Execution) -> nn.Module:
+    """``model`` on the execution's device, with weights of its precision (float64 for
+    complex128), as PyTorch's ``.to`` would put them."""
+    if execution.dtype is not None:
+        model = model.to(execution.dtype.to_real())
+    return model.to(execution.device) if execution.device is not None else model
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -141,8 +182,11 @@ def run_experiment(
     cfg.train.validate()
     cfg.data.data_dir = data_dir or cfg.data.data_dir
     data = prepare_data(cfg.data)
-    cfg.model.n_features, cfg.model.n_classes = data.n_features, data.n_classes
-    model = build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed))
+    cfg.model = cfg.model.replace(n_features=data.n_features, n_classes=data.n_classes).resolved()
+    if cfg.execution.seed is None:  # shots and noise draws follow the run's seed
+        cfg.execution = cfg.execution.replace(seed=cfg.train.seed)
+    execution, objective = cfg.execution, cfg.model.family.objective
+    model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -156,9 +200,14 @@ def run_experiment(
         checkpoint=out / "checkpoint.pt" if out else None,
         resume=resume,
         progress=progress,
+        execution=execution,
+        objective=objective,
+    )
+    test = evaluate(
+        model, data.X_test, data.y_test, data.n_classes, execution=execution, objective=objective
     )
     metrics = {
-        "test": evaluate(model, data.X_test, data.y_test, data.n_classes),
+        "test": test,
         "n_parameters": count_parameters(model),
         "train_seconds": time.perf_counter() - start,
         "best_epoch": history.best_epoch,
@@ -173,6 +222,7 @@ def run_experiment(
             "image_shape": list(data.image_shape),
             "data": cfg.data.to_dict(),
             "train": cfg.train.to_dict(),
+            "execution": cfg.execution.to_dict(),
             "test_accuracy": metrics["test"]["accuracy"],
         }
         save_model(out / "model.safetensors", model, cfg.model, data.pipeline, info)

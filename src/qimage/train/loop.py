@@ -1,7 +1,9 @@
 """One training loop for every model: quantum, hybrid and classical alike.
 
-``fit(model, X, y, config)`` trains with cross-entropy and Adam or SGD on mini-batches,
-holds out a validation split for model selection and early stopping, shows a progress bar,
+``fit(model, X, y, config)`` trains with the family's objective (cross-entropy for
+classifiers) and Adam or SGD on mini-batches, runs the model under an
+:class:`qimage.sim.Execution` (shots, noise, gradient method, device) passed to every forward
+call, holds out a validation split for model selection and early stopping, shows a progress bar,
 stops on a NaN loss with a clear message, and (given a checkpoint path) saves a checkpoint
 after every epoch. Ctrl-C saves a checkpoint at the current batch and raises
 :class:`TrainingInterrupted`; ``fit(..., resume=True)`` then continues so exactly that the
@@ -28,6 +30,9 @@ import torch
 from torch import nn
 
 from qimage.errors import TrainingError
+from qimage.models import CLASSIFICATION, Objective
+from qimage.models.layer import device_of
+from qimage.sim import Execution
 from qimage.train.checkpoint import load_checkpoint, save_checkpoint
 from qimage.train.config import TrainConfig
 from qimage.train.progress import ProgressBar
@@ -68,7 +73,9 @@ class _Run:
     epoch: int = 0
     batch: int = 0
     perm: torch.Tensor | None = None
-    sums: list[float] = field(default_factory=lambda: [0.0] * 4)  # loss, correct, count, seconds
+    execution: Execution | None = None
+    objective: Objective = CLASSIFICATION
+    sums: dict = field(default_factory=dict)  # loss, the objective's metrics, count, seconds
     history: History = field(default_factory=History)
     best_state: dict | None = None
     best_acc: float = -1.0
@@ -136,11 +143,54 @@ def _check_data(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> None:
         raise TrainingError("the training features contain NaN or infinite values")
 
 
-def _new_run(model, X, y, cfg: TrainConfig) -> _Run:
+def _new_run(model, X, y, cfg: TrainConfig, execution, objective) -> _Run:
     train_idx, val_idx = _split(X.shape[0], cfg)
     optimizer = _optimizer(model, cfg)
     order = torch.Generator().manual_seed(cfg.seed + 2)
-    return _Run(model, optimizer, _scheduler(optimizer, cfg), order, train_idx, val_idx)
+    scheduler = _scheduler(optimizer, cfg)
+    return _Run(
+        model,
+        optimizer,
+        scheduler,
+        order,
+        train_idx,
+        val_idx,
+        execution=execution,
+        objective=objective,
+    )
+
+
+def _forward(model: nn.Module, x: torch.Tensor, execution: Execution | None) -> torch.Tensor:
+    """``model(x)`` under ``execution`` (plain PyTorch modules are called as they are)."""
+    if execution is None:
+        return model(x)
+    return model(x.to(device_of(model, execution)), execution=execution)
+
+
+def _rng_states(run: _Run) -> dict:
+    """Every generator training draws from: CPU, each CUDA device, the execution's shots."""
+    states = {"torch_rng": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda_rng"] = torch.stack(torch.cuda.get_rng_state_all())
+    shots = _shots_rng(run)
+    if shots is not None:
+        states["shots_rng"] = shots.get_state()
+    return states
+
+
+def _shots_rng(run: _Run) -> torch.Generator | None:
+    if run.execution is None:
+        return None
+    return run.execution.rng(device_of(run.model, run.execution))
+
+
+def _set_rng_states(run: _Run, state: dict) -> None:
+    torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(list(state["cuda_rng"]))
+    shots = _shots_rng(run)
+    if shots is not None and "shots_rng" in state:
+        shots.set_state(state["shots_rng"])
 
 
 def _state(run: _Run, cfg: TrainConfig) -> dict:
@@ -149,11 +199,11 @@ def _state(run: _Run, cfg: TrainConfig) -> dict:
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict() if run.scheduler else {},
         "order_rng": run.order.get_state(),
-        "torch_rng": torch.get_rng_state(),
+        **_rng_states(run),
         "epoch": run.epoch,
         "batch": run.batch,
         "perm": run.perm if run.perm is not None else torch.zeros(0, dtype=torch.long),
-        "sums": list(run.sums),
+        "sums": dict(run.sums),
         "history": run.history.rows,
         "best_epoch": -1 if run.history.best_epoch is None else run.history.best_epoch,
         "best_state": run.best_state or {},
@@ -175,8 +225,8 @@ def _restore(run: _Run, state: dict, cfg: TrainConfig) -> None:
     if run.scheduler:
         run.scheduler.load_state_dict(state["scheduler"])
     run.order.set_state(state["order_rng"])
-    torch.set_rng_state(state["torch_rng"])
-    run.epoch, run.batch, run.sums = state["epoch"], state["batch"], list(state["sums"])
+    _set_rng_states(run, state)
+    run.epoch, run.batch, run.sums = state["epoch"], state["batch"], dict(state["sums"])
     run.perm = state["perm"] if state["perm"].numel() else None
     run.history.rows = list(state["history"])
     run.history.best_epoch = None if state["best_epoch"] < 0 else state["best_epoch"]
@@ -186,8 +236,9 @@ def _restore(run: _Run, state: dict, cfg: TrainConfig) -> None:
 
 def _train_batch(run: _Run, xb: torch.Tensor, yb: torch.Tensor, where: str) -> None:
     run.optimizer.zero_grad(set_to_none=True)
-    logits = run.model(xb)
-    loss = nn.functional.cross_entropy(logits, yb)
+    outputs = _forward(run.model, xb, run.execution)
+    yb = yb.to(outputs.device)
+    loss = run.objective.loss(outputs, yb)
     if not torch.isfinite(loss):
         raise TrainingError(
             f"the loss became {loss.item()} at {where}; try a lower learning rate (--lr) "
@@ -195,47 +246,55 @@ def _train_batch(run: _Run, xb: torch.Tensor, yb: torch.Tensor, where: str) -> N
         )
     loss.backward()
     run.optimizer.step()
-    run.sums[0] += loss.item() * len(yb)
-    run.sums[1] += (logits.argmax(1) == yb).sum().item()
-    run.sums[2] += len(yb)
+    sums = {"loss": loss.item() * len(yb), **run.objective.batch_sums(outputs, yb)}
+    sums["count"] = len(yb)
+    for key, value in sums.items():
+        run.sums[key] = run.sums.get(key, 0.0) + value
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, X: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Logits ``(N, C)`` in evaluation mode, in batches."""
+def predict_logits(
+    model: nn.Module, X: torch.Tensor, batch_size: int = 256, execution: Execution | None = None
+) -> torch.Tensor:
+    """Outputs ``(N, C)`` in evaluation mode, in batches, on the model's device."""
     was_training = model.training
     model.eval()
     try:
-        return torch.cat([model(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)])
+        batches = (X[i : i + batch_size] for i in range(0, X.shape[0], batch_size))
+        return torch.cat([_forward(model, xb, execution) for xb in batches])
     finally:
         model.train(was_training)
 
 
-def _validate(run: _Run, X, y, batch_size: int) -> tuple[float, float]:
+def _validate(run: _Run, X, y, batch_size: int) -> dict:
+    """``val_loss`` and ``val_<metric>`` of the objective on the validation split."""
+    names = ["loss", *run.objective.batch_sums(torch.zeros(1, 2), torch.zeros(1).long())]
     if run.val_idx.numel() == 0:
-        return math.nan, math.nan
-    logits = predict_logits(run.model, X[run.val_idx], batch_size)
-    yv = y[run.val_idx]
-    loss = nn.functional.cross_entropy(logits, yv).item()
-    return loss, (logits.argmax(1) == yv).float().mean().item()
+        return {f"val_{k}": math.nan for k in names}
+    outputs = predict_logits(run.model, X[run.val_idx], batch_size, run.execution)
+    yv = y[run.val_idx].to(outputs.device)
+    sums = {"loss": run.objective.loss(outputs, yv).item() * len(yv)}
+    sums.update(run.objective.batch_sums(outputs, yv))
+    return {f"val_{k}": v / len(yv) for k, v in sums.items()}
 
 
 def _end_epoch(run: _Run, X, y, cfg: TrainConfig) -> None:
-    val_loss, val_acc = _validate(run, X, y, max(cfg.batch_size, 256))
-    loss, correct, count, seconds = run.sums
+    val = _validate(run, X, y, max(cfg.batch_size, 256))
+    sums = dict(run.sums)
+    count, seconds = sums.pop("count"), sums.pop("seconds", 0.0)
+    train = {f"train_{k}": v / count for k, v in sums.items()}
     run.history.rows.append(
         {
             "epoch": run.epoch + 1,
-            "train_loss": loss / count,
-            "train_acc": correct / count,
-            "val_loss": val_loss,
-            "val_acc": val_acc,
+            **{k: train[k] for k in sorted(train, key=lambda k: k != "train_loss")},
+            **val,
             "lr": run.optimizer.param_groups[0]["lr"],
             "seconds": seconds,
             "samples_per_s": count / seconds if seconds > 0 else math.nan,
         }
     )
-    score = val_acc if not math.isnan(val_acc) else -loss / count
+    score = val[f"val_{run.objective.score}"]
+    score = -train["train_loss"] if math.isnan(score) else score
     if score > run.best_acc:
         run.best_acc, run.since_best = score, 0
         run.best_state = copy.deepcopy(run.model.state_dict())
@@ -244,7 +303,7 @@ def _end_epoch(run: _Run, X, y, cfg: TrainConfig) -> None:
         run.since_best += 1
     if run.scheduler:
         run.scheduler.step()
-    run.epoch, run.batch, run.perm, run.sums = run.epoch + 1, 0, None, [0.0] * 4
+    run.epoch, run.batch, run.perm, run.sums = run.epoch + 1, 0, None, {}
 
 
 def fit(
@@ -257,11 +316,17 @@ def fit(
     resume: bool = False,
     progress: bool | None = None,
     on_batch=None,
+    execution: Execution | None = None,
+    objective: Objective = CLASSIFICATION,
 ) -> History:
     """Train ``model`` on features ``X`` ``(N, ...)`` and integer labels ``y`` ``(N,)``.
 
     Args:
         config: the :class:`TrainConfig` (defaults if ``None``).
+        execution: how quantum layers run (``model(x, execution=...)``); ``None`` calls
+            ``model(x)``. Its device, if set, is where the model trains.
+        objective: loss, running metrics and the validation score that picks the best
+            epoch (the model family's; classification by default).
         checkpoint: file to write after every epoch and on Ctrl-C (none if ``None``).
         resume: continue from ``checkpoint`` instead of starting afresh.
         progress: show a progress bar (default: when stderr is a terminal).
@@ -278,7 +343,9 @@ def fit(
     """
     cfg = (config or TrainConfig()).validate()
     _check_data(model, X, y)
-    run = _new_run(model, X, y, cfg)
+    if execution is not None and execution.device is not None:
+        model.to(execution.device)
+    run = _new_run(model, X, y, cfg, execution, objective)
     if resume:
         if checkpoint is None:
             raise TrainingError("resume=True needs the checkpoint path")
@@ -309,9 +376,9 @@ def _run_epoch(run: _Run, X, y, cfg, bar, stop, checkpoint, on_batch) -> None:
         where = f"epoch {run.epoch + 1}, batch {run.batch + 1}"
         start = time.perf_counter()
         _train_batch(run, X[idx], y[idx], where)
-        run.sums[3] += time.perf_counter() - start
+        run.sums["seconds"] = run.sums.get("seconds", 0.0) + time.perf_counter() - start
         run.batch += 1
-        bar.update(run.sums, run.sums[3])
+        bar.update(run.sums)
         if stop.requested or (on_batch is not None and on_batch(run.epoch, run.batch)):
             _interrupt(run, cfg, checkpoint, where)
     _end_epoch(run, X, y, cfg)

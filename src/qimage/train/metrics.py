@@ -5,32 +5,27 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from qimage.models import CLASSIFICATION, Objective
+from qimage.models.objective import confusion_matrix
+from qimage.sim import Execution
 from qimage.train.loop import predict_logits
 
 __all__ = ["confusion_matrix", "evaluate", "format_report"]
 
 
-def confusion_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """``(C, C)`` counts: row = true class, column = predicted class."""
-    flat = y_true.long() * n_classes + y_pred.long()
-    return torch.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-
-
-def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict:
-    """Metrics of ``model`` on ``(X, y)`` as plain Python numbers and lists (JSON-ready)."""
-    logits = predict_logits(model, X)
-    pred = logits.argmax(1)
-    cm = confusion_matrix(y, pred, n_classes)
-    predicted, actual = cm.sum(0), cm.sum(1)
-    diag = cm.diag().double()
-    return {
-        "n_samples": int(y.numel()),
-        "accuracy": (pred == y).double().mean().item(),
-        "loss": nn.functional.cross_entropy(logits, y).item(),
-        "precision": (diag / predicted.clamp_min(1)).tolist(),
-        "recall": (diag / actual.clamp_min(1)).tolist(),
-        "confusion": cm.tolist(),
-    }
+def evaluate(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    n_classes: int,
+    *,
+    execution: Execution | None = None,
+    objective: Objective = CLASSIFICATION,
+) -> dict:
+    """Test metrics of ``model`` on ``(X, y)`` under ``execution``, as the objective reports
+    them (for classifiers: accuracy, loss, per-class precision and recall, confusion), as
+    plain Python numbers and lists (JSON-ready)."""
+    return objective.report(predict_logits(model, X, execution=execution), y, n_classes)
 
 
 def format_report(metrics: dict, class_names: list[str]) -> str:

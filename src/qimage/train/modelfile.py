@@ -6,10 +6,11 @@ One ``.safetensors`` file holds
 * tensors ``preprocess.<step>.<attr>``: the fitted preprocessing pipeline's arrays;
 * metadata ``format``, ``version``, ``model_config``, ``preprocess_config`` and ``info`` (JSON).
 
-Loading rebuilds the model from its config through the registry and loads the weights
-strictly. safetensors holds only raw arrays, so loading never runs pickled code. A file of
-another format or version, or with weights of the wrong shape, is refused with a clear
-:class:`qimage.errors.ModelFileError`.
+Loading rebuilds the model from its config through its family and loads the weights
+strictly, in the precision they were saved in. Version 1 files (a flat config with run
+options inside) are read too. safetensors holds only raw arrays, so loading never runs
+pickled code. A file of another format or version, with weights of the wrong shape, or
+with NaN or infinite weights, is refused with a clear :class:`qimage.errors.ModelFileError`.
 
 Example:
     >>> save_model("m.safetensors", model, config, pipeline)  # doctest: +SKIP
@@ -29,12 +30,14 @@ from torch import nn
 from qimage.errors import ModelFileError, QimageError
 from qimage.models import ModelConfig, build_model
 from qimage.preprocess import Pipeline
+from qimage.sim import Execution
 from qimage.train.checkpoint import atomic_write
 
 __all__ = ["FORMAT", "VERSION", "ModelFile", "load_model", "save_model"]
 
 FORMAT = "qimage-model"
-VERSION = 1
+VERSION = 2
+_READS = ("1", "2")
 
 
 @dataclass
@@ -47,12 +50,15 @@ class ModelFile:
     info: dict = field(default_factory=dict)
 
     @torch.no_grad()
-    def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset)."""
+    def predict_proba(self, images: np.ndarray, execution: Execution | None = None) -> np.ndarray:
+        """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset),
+        the model run under ``execution`` (exact and ideal by default)."""
         features = self.pipeline.transform(images) if self.pipeline is not None else images
-        x = torch.as_tensor(np.asarray(features), dtype=torch.float32)
+        weights = next(self.model.parameters())
+        x = torch.as_tensor(np.asarray(features), dtype=weights.dtype, device=weights.device)
         self.model.eval()
-        return torch.softmax(self.model(x), dim=1).numpy()
+        outputs = self.model(x) if execution is None else self.model(x, execution=execution)
+        return self.config.family.objective.proba(outputs).cpu().numpy()
 
 
 def save_model(
@@ -65,7 +71,8 @@ def save_model(
     """Write a model file atomically and return its path."""
     from safetensors.torch import save_file
 
-    tensors = {f"model.{k}": v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    state = model.state_dict().items()
+    tensors = {f"model.{k}": v.detach().cpu().contiguous().clone() for k, v in state}
     if pipeline is not None:
         for key, value in pipeline.state_dict().items():
             tensors[f"preprocess.{key}"] = torch.from_numpy(np.ascontiguousarray(value))
@@ -97,26 +104,48 @@ def _read(path: Path) -> tuple[dict, dict]:
         raise ModelFileError(f"{path} is not a safetensors model file ({err})") from None
 
 
-def load_model(path: str | Path) -> ModelFile:
-    """Read a model file written by :func:`save_model`."""
+def load_model(path: str | Path, device: torch.device | str | None = None) -> ModelFile:
+    """Read a model file written by :func:`save_model` (or a run folder's), onto ``device``."""
     path = Path(path)
+    path = path / "model.safetensors" if path.is_dir() else path
     tensors, meta = _read(path)
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a qimage model file (format {meta.get('format')!r})")
-    if meta.get("version") != str(VERSION):
+    if meta.get("version") not in _READS:
         raise ModelFileError(
             f"{path} is a version {meta.get('version')} qimage model file; "
-            f"this qimage reads version {VERSION}"
+            f"this qimage reads versions {', '.join(_READS)}"
         )
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    if any(v.is_floating_point() and not torch.isfinite(v).all() for v in weights.values()):
+        raise ModelFileError(f"{path} holds NaN or infinite weights")
     try:
-        config = ModelConfig.from_dict(json.loads(meta["model_config"]))
-        model = build_model(config)
-        weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
-        model.load_state_dict(weights, strict=True)
+        config = _config(meta)
+        model = _rebuilt(build_model(config), weights)
         pipeline = _pipeline(json.loads(meta["preprocess_config"]), tensors)
-    except (QimageError, RuntimeError, KeyError, json.JSONDecodeError) as err:
+        info = json.loads(meta.get("info", "{}"))
+    except (QimageError, RuntimeError, KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"{path} does not describe a loadable model: {err}") from None
-    return ModelFile(model.eval(), config, pipeline, json.loads(meta.get("info", "{}")))
+    if not isinstance(info, dict):
+        raise ModelFileError(f"{path} has malformed metadata (info is not a JSON object)")
+    model = model.to(device) if device is not None else model
+    return ModelFile(model.eval(), config, pipeline, info)
+
+
+def _config(meta: dict) -> ModelConfig:
+    data = json.loads(meta["model_config"])
+    if meta["version"] == "1":
+        return ModelConfig.from_legacy(data)[0]
+    return ModelConfig.from_dict(data)
+
+
+def _rebuilt(model: nn.Module, weights: dict) -> nn.Module:
+    """``model`` with ``weights`` loaded strictly, in the saved precision."""
+    floats = [v.dtype for v in weights.values() if v.is_floating_point()]
+    if floats:
+        model = model.to(floats[0])
+    model.load_state_dict(weights, strict=True)
+    return model
 
 
 def _pipeline(config: dict | None, tensors: dict) -> Pipeline | None:

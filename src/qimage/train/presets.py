@@ -47,7 +47,7 @@ PRESETS: dict[tuple[str, str], dict] = {
     # too little (16 windows, ~0.81 test accuracy); stride 1 (49 windows) and two circuit
     # layers reach ~0.95.
     ("digits", "quanv"): {
-        "model": {"n_qubits": 4, "n_layers": 2, "patch": 2, "stride": 1},
+        "model": {"n_layers": 2, "patch": 2, "stride": 1},
         "train": {"epochs": 30, "lr": 0.01},
     },
     ("digits", "quanv_twin"): {"train": {"epochs": 30, "lr": 0.01}},
@@ -57,7 +57,7 @@ PRESETS: dict[tuple[str, str], dict] = {
     # 28x28 MNIST: Henderson et al.'s setting, 2x2 windows with stride 2 on 4 frozen qubits
     # (4 x 14 x 14 = 784 features, as many as the twin's raw pixels).
     ("mnist", "quanv"): {
-        "model": {"n_qubits": 4, "n_layers": 1, "patch": 2, "stride": 2},
+        "model": {"n_layers": 1, "patch": 2, "stride": 2},
         "train": {"epochs": 10, "lr": 0.01, "batch_size": 64},
     },
     ("mnist", "quanv_twin"): {"train": {"epochs": 10, "lr": 0.01, "batch_size": 64}},
@@ -76,7 +76,7 @@ PRESETS: dict[tuple[str, str], dict] = {
 def preset_run_config(dataset: str, model: str, **data) -> RunConfig:
     """The preset for ``(dataset, model)`` (plain defaults if there is none)."""
     diff = PRESETS.get((dataset, model), {})
-    model_cfg = dataclasses.replace(ModelConfig(name=model), **diff.get("model", {}))
+    model_cfg = ModelConfig(name=model, **diff.get("model", {}))
     cfg = default_run_config(dataset, model_cfg, **data)
     cfg.train = dataclasses.replace(TrainConfig(), **diff.get("train", {}))
     return cfg

@@ -66,21 +66,24 @@ class ProgressBar:
             f"epoch {epoch}/{epochs}", total=n_batches, completed=done, metrics=""
         )
 
-    def update(self, sums: list[float], seconds: float) -> None:
-        if self._progress is None or not sums[2]:
+    def update(self, sums: dict) -> None:
+        """Running totals: ``loss``, the objective's metrics, ``count`` and ``seconds``."""
+        count = sums.get("count", 0)
+        if self._progress is None or not count:
             return
-        metrics = (
-            f"loss {sums[0] / sums[2]:.4f}  acc {sums[1] / sums[2]:.3f}  "
-            f"{sums[2] / max(seconds, 1e-9):,.0f} samples/s"
-        )
-        self._progress.update(self._task, advance=1, metrics=metrics)
+        shown = [f"{k} {v / count:.4f}" for k, v in sums.items() if k not in ("count", "seconds")]
+        speed = f"{count / max(sums.get('seconds', 0.0), 1e-9):,.0f} samples/s"
+        self._progress.update(self._task, advance=1, metrics="  ".join([*shown, speed]))
 
     def end_epoch(self, row: dict) -> None:
         if self._console is None:
             return
+        metrics = [
+            f"{k.removeprefix('train_')} {_fmt(v, '%.4f')}"
+            for k, v in row.items()
+            if k.startswith(("train_", "val_"))
+        ]
         self._console.print(
-            f"epoch {row['epoch']:>3}  loss {row['train_loss']:.4f}  acc {row['train_acc']:.3f}  "
-            f"val_loss {_fmt(row['val_loss'], '%.4f')}  val_acc {_fmt(row['val_acc'], '%.3f')}  "
-            f"{row['samples_per_s']:,.0f} samples/s",
+            f"epoch {row['epoch']:>3}  {'  '.join(metrics)}  {row['samples_per_s']:,.0f} samples/s",
             highlight=False,
         )

@@ -1,0 +1,89 @@
+"""The dressed QNN family (Mari et al. 2020) and its classical part alone (the ablation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qimage.circuits import ENCODERS, make_ansatz, make_encoder
+from qimage.errors import CircuitError
+from qimage.models.families.qnn import check_circuit
+from qimage.models.family import Family
+from qimage.models.qnn import DressedClassical, DressedQNN
+
+__all__ = ["DressedClassicalConfig", "DressedClassicalFamily", "DressedConfig", "DressedFamily"]
+
+
+@dataclass(frozen=True)
+class DressedConfig:
+    """Options of the dressed QNN: a classical in-layer picks one angle per qubit."""
+
+    n_qubits: int = 6
+    n_layers: int = 4
+    encoder: str = "angle"  # how the in-layer's angles enter: angle (RY) or iqp
+    ansatz: str = "strongly_entangling"
+    hidden: int = 0  # width of the in-layer's hidden layer (0: linear)
+    encoder_options: dict = field(default_factory=dict)
+    ansatz_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_circuit(self.n_qubits, self.n_layers, self.ansatz)
+        if self.encoder not in ENCODERS:
+            raise CircuitError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
+        if self.hidden < 0:
+            raise CircuitError(f"hidden must be >= 0, got {self.hidden}")
+
+
+class DressedFamily(Family):
+    """Hybrid: ``Linear -> pi/2 tanh`` angles, the circuit, ``<Z>`` of each wire, ``Linear``."""
+
+    name = "dressed"
+    summary = "dressed QNN: classical in-layer, variational circuit, classical out-layer"
+    Config = DressedConfig
+    quantum = True
+
+    def n_qubits(self, options: DressedConfig, n_features: int, n_classes: int) -> int:
+        return options.n_qubits
+
+    def build(self, options: DressedConfig, n_features: int, n_classes: int, generator):
+        return DressedQNN(
+            make_ansatz(options.ansatz, **options.ansatz_options),
+            options.n_qubits,
+            options.n_layers,
+            n_features,
+            n_classes,
+            encoder=make_encoder(options.encoder, **options.encoder_options),
+            generator=generator,
+            hidden=options.hidden,
+        )
+
+    def describe(self, options: DressedConfig) -> str:
+        return (
+            f"dressed ({options.encoder} encoding, {options.ansatz} x{options.n_layers}, "
+            f"{options.n_qubits} qubits, in-layer hidden {options.hidden})"
+        )
+
+
+@dataclass(frozen=True)
+class DressedClassicalConfig:
+    """The dressed QNN's in- and out-layers with nothing between them."""
+
+    n_qubits: int = 6  # width of the tanh bottleneck, as the dressed QNN's register
+    hidden: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_qubits < 1 or self.hidden < 0:
+            raise CircuitError("dressed_classical needs n_qubits >= 1 and hidden >= 0")
+
+
+class DressedClassicalFamily(Family):
+    """The ablation "classical part only" of the dressed QNN."""
+
+    name = "dressed_classical"
+    summary = "the dressed QNN without its circuit (Linear -> tanh -> Linear)"
+    Config = DressedClassicalConfig
+
+    def build(self, options, n_features: int, n_classes: int, generator):
+        return DressedClassical(options.n_qubits, n_features, n_classes, generator, options.hidden)
+
+    def describe(self, options) -> str:
+        return f"dressed_classical ({options.n_qubits}-wide tanh bottleneck)"
