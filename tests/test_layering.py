@@ -95,7 +95,7 @@ def imports(source: str, module: str, is_package: bool = False) -> list[str]:
             literal = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
             name = arg.value if literal else "<dynamic>"
             level = len(name) - len(name.lstrip("."))
-            out.append(_resolve(name[level:], level, package) if level else name)
+            out.append(_resolve(name[level:], level, package))
     return out
 
 
