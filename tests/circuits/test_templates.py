@@ -153,6 +153,18 @@ class TestCompose:
         assert len(lines) == 3 and lines[0].startswith("q0: ─RY(x0)")
         assert "●" in text and "⊕" in text
 
+    def test_plot_circuit(self, tmp_path):
+        """plot_circuit draws a PNG of a circuit, cut with an ellipsis when long."""
+        from PIL import Image
+
+        from qimage.circuits.draw import plot_circuit
+
+        circuit = compose(AngleEncoder(), StronglyEntangling(), 3, 6, 3).circuit
+        short = plot_circuit(circuit, tmp_path / "short.png", max_columns=4)
+        full = plot_circuit(circuit, tmp_path / "full.png", max_columns=100)
+        with Image.open(short) as a, Image.open(full) as b:
+            assert a.format == "PNG" and a.width < b.width
+
 
 qml = pytest.importorskip("pennylane")
 

@@ -138,17 +138,3 @@ class TestBuild:
         """An empty folder is a clear error."""
         with pytest.raises(QimageError, match="no benchmark results"):
             build_report(tmp_path)
-
-
-def test_circuit_png(tmp_path):
-    """plot_circuit draws a PNG of a circuit, cut with an ellipsis when long."""
-    from PIL import Image
-
-    from qimage.circuits import AngleEncoder, StronglyEntangling, compose
-    from qimage.report.plots import plot_circuit
-
-    circuit = compose(AngleEncoder(), StronglyEntangling(), 3, 6, 3).circuit
-    short = plot_circuit(circuit, tmp_path / "short.png", max_columns=4)
-    full = plot_circuit(circuit, tmp_path / "full.png", max_columns=100)
-    with Image.open(short) as a, Image.open(full) as b:
-        assert a.format == "PNG" and a.width < b.width

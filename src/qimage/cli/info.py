@@ -41,7 +41,7 @@ def run_info(args) -> int:
         print(f"measured: {layer.measurement}")
         print(draw(qc.circuit, max_width=args.width))
     if args.png is not None and quantum_layers(model):
-        from qimage.report.plots import plot_circuit
+        from qimage.circuits.draw import plot_circuit
 
         layer = quantum_layers(model)[0]
         start = "amplitude-encoded input, then " if layer.qc.encoder.name == "amplitude" else ""

@@ -6,7 +6,6 @@ from pathlib import Path
 
 __all__ = [
     "plot_bars",
-    "plot_circuit",
     "plot_confusion",
     "plot_data_efficiency",
     "plot_history",
@@ -115,58 +114,3 @@ def plot_bars(bars: list[tuple[str, float, float]], path, title: str = "") -> Pa
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
-
-
-def plot_circuit(circuit, path: str | Path, title: str = "", max_columns: int = 40) -> Path:
-    """A circuit diagram as a PNG: wires, gate boxes, controls; long circuits are cut."""
-    from qimage.circuits.draw import columns, labels
-
-    plt = _pyplot()
-    cols = columns(circuit)[:max_columns]
-    n = circuit.n_qubits
-    fig, ax = plt.subplots(figsize=(1.15 * len(cols) + 1.2, 0.55 * n + 0.8))
-    for q in range(n):
-        ax.plot([-0.5, len(cols) - 0.5], [-q, -q], color="black", lw=0.8, zorder=0)
-        ax.text(-0.7, -q, f"q{q}", ha="right", va="center", fontsize=9)
-    for x, column in enumerate(cols):
-        for op in column:
-            _draw_op(ax, x, op, labels(op))
-    if len(cols) < len(columns(circuit)):
-        ax.text(len(cols) - 0.3, -(n - 1) / 2, "…", fontsize=16, va="center")
-    ax.set_xlim(-1.2, len(cols) + 0.2)
-    ax.set_ylim(-n + 0.4, 0.6)
-    ax.axis("off")
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
-
-
-def _draw_op(ax, x: int, op, marks: dict[int, str]) -> None:
-    if len(op.wires) > 1:
-        ax.plot([x, x], [-min(op.wires), -max(op.wires)], color="black", lw=0.9, zorder=1)
-    for wire, mark in marks.items():
-        if mark in ("●", "⊕", "×"):
-            size = {"●": 7, "⊕": 13, "×": 9}[mark]
-            symbol = {"●": "o", "⊕": "$\\oplus$", "×": "x"}[mark]
-            ax.plot(
-                [x],
-                [-wire],
-                marker=symbol,
-                markersize=size,
-                color="black",
-                zorder=3,
-                markerfacecolor="black" if mark == "●" else "white",
-            )
-        else:
-            ax.text(
-                x,
-                -wire,
-                mark.replace(", ", ",\n") if len(mark) > 12 else mark,
-                ha="center",
-                va="center",
-                fontsize=6.5,
-                zorder=3,
-                bbox={"boxstyle": "round,pad=0.25", "fc": "#e8e0f5", "ec": "#6a4c93"},
-            )
