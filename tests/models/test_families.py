@@ -169,7 +169,7 @@ class _CentroidConfig:
 class _SquaredError(Objective):
     """A second objective: outputs regress one-hot targets; "neg_mse" picks the best epoch."""
 
-    name, score = "one-hot regression", "neg_mse"
+    name, metrics, score = "one-hot regression", ("neg_mse",), "neg_mse"
 
     def loss(self, outputs, targets):
         hot = nn.functional.one_hot(targets, outputs.shape[1]).to(outputs.dtype)

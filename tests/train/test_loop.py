@@ -7,6 +7,7 @@ import torch
 
 from qimage.errors import TrainingError
 from qimage.models import ModelConfig, build_model
+from qimage.sim import Execution
 from qimage.train import (
     DataSpec,
     TrainConfig,
@@ -90,6 +91,50 @@ class TestResume:
             resume=True,
             progress=False,
         )
+        for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+
+    def test_resume_under_seeded_shots(self, digits, tmp_path):
+        """Under shots drawn from the execution's seeded generator, resume is still exact:
+        the checkpoint holds that generator's state (each resumed run makes a fresh one)."""
+        cfg = TrainConfig(epochs=2, batch_size=16, lr=0.05, seed=4)
+        digits = prepare_data(
+            DataSpec("digits", classes=[0, 1, 2], n_train=60, pca=3, scale="angle")
+        )
+
+        def _model(data, seed):
+            config = ModelConfig(n_features=3, n_classes=3, encoder="angle", n_layers=1)
+            return build_model(config.resolved(), torch.Generator().manual_seed(seed))
+
+        def shots():  # a fresh value each time, as a new process would make
+            return Execution(shots=200, seed=11)
+
+        full = _model(digits, seed=4)
+        fit(full, digits.X_train, digits.y_train, cfg, progress=False, execution=shots())
+        ckpt, first = tmp_path / "ckpt.pt", _model(digits, seed=4)
+        with pytest.raises(TrainingInterrupted):
+            fit(
+                first,
+                digits.X_train,
+                digits.y_train,
+                cfg,
+                checkpoint=ckpt,
+                progress=False,
+                execution=shots(),
+                on_batch=lambda e, b: (e, b) == (0, 2),
+            )
+        resumed = _model(digits, seed=99)
+        fit(
+            resumed,
+            digits.X_train,
+            digits.y_train,
+            cfg,
+            checkpoint=ckpt,
+            resume=True,
+            progress=False,
+            execution=shots(),
+        )
+        assert "shots_rng" in load_checkpoint(ckpt)
         for a, b in zip(full.state_dict().values(), resumed.state_dict().values(), strict=True):
             assert torch.equal(a, b)
 

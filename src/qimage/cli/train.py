@@ -28,6 +28,7 @@ from qimage.train import (
     preset_run_config,
     run_experiment,
 )
+from qimage.train.runs import claim_run_folder
 
 # Flags that set a field of a config: flag destination -> field name. A model flag the
 # chosen family has no option for is an error, never silently ignored.
@@ -130,6 +131,11 @@ def add_parser(sub) -> None:
         metavar="DIR",
         help="continue the interrupted run in DIR (only --epochs may change)",
     )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="train into an --out folder that holds a run, moving the old run aside",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run_train)
 
@@ -220,11 +226,10 @@ def run_train(args) -> int:
         or Path("runs") / (f"{cfg.data.dataset}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     )
     progress = "off" if args.quiet else ("bar" if sys.stderr.isatty() else "epochs")
+    resume = claim_run_folder(out, resume=args.resume is not None, force=args.force)
     _say(args, f"training {_describe(cfg)}; run folder {out}")
     try:
-        result = run_experiment(
-            cfg, out, resume=args.resume is not None, progress=progress, data_dir=args.data_dir
-        )
+        result = run_experiment(cfg, out, resume=resume, progress=progress, data_dir=args.data_dir)
     except TrainingInterrupted as err:
         hint = f"; resume with: qimage train --resume {out}" if err.checkpoint else ""
         raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None

@@ -27,11 +27,12 @@ class Objective:
 
     Attributes:
         name: shown in ``qimage info`` and saved in results.
-        score: the metric (a key of :meth:`batch_sums`) whose validation value picks the best
-            epoch; higher is better.
+        metrics: the names :meth:`batch_sums` returns (shown as ``train_<m>``/``val_<m>``).
+        score: the metric whose validation value picks the best epoch; higher is better.
     """
 
     name: str
+    metrics: tuple[str, ...]
     score: str
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -62,6 +63,7 @@ class Classification(Objective):
     """Logits ``(B, C)`` against integer labels ``(B,)``: cross-entropy, accuracy, softmax."""
 
     name: str = "classification"
+    metrics: tuple[str, ...] = ("acc",)
     score: str = "acc"
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,9 @@ so an interruption never leaves a half-written checkpoint, and read back with
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,6 +33,13 @@ def atomic_write(path: Path, write) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        free = shutil.disk_usage(path.parent).free
+        raise TrainingError(
+            f"no space left to write {path} ({free:,} bytes free); the previous file is intact"
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

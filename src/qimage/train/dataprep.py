@@ -52,6 +52,18 @@ class DataSpec:
     def to_dict(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "data_dir"}
 
+    def validate(self) -> DataSpec:
+        """Refuse selections that leave nothing to learn, in one line."""
+        if self.classes is not None and len(set(self.classes)) < 2:
+            raise TrainingError(f"a classifier needs at least 2 classes, got {self.classes}")
+        if self.n_train is not None and self.n_train < 2:
+            raise TrainingError(f"n_train must be >= 2 (leave it out for all), got {self.n_train}")
+        for name in ("pca", "downsample"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise TrainingError(f"{name} must be >= 1, got {value}")
+        return self
+
 
 @dataclass
 class PreparedData:
@@ -76,6 +88,7 @@ class PreparedData:
 
 
 def _select(spec: DataSpec, ds) -> tuple:
+    spec.validate()
     X_tr, y_tr, X_te, y_te, names = ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.class_names
     if spec.classes:
         subset = ClassSubset(spec.classes)

@@ -268,9 +268,8 @@ def predict_logits(
 
 def _validate(run: _Run, X, y, batch_size: int) -> dict:
     """``val_loss`` and ``val_<metric>`` of the objective on the validation split."""
-    names = ["loss", *run.objective.batch_sums(torch.zeros(1, 2), torch.zeros(1).long())]
     if run.val_idx.numel() == 0:
-        return {f"val_{k}": math.nan for k in names}
+        return {f"val_{k}": math.nan for k in ("loss", *run.objective.metrics)}
     outputs = predict_logits(run.model, X[run.val_idx], batch_size, run.execution)
     yv = y[run.val_idx].to(outputs.device)
     sums = {"loss": run.objective.loss(outputs, yv).item() * len(yv)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qimage.circuits import ENCODERS, make_ansatz, make_encoder
+from qimage.circuits import make_ansatz, make_encoder
 from qimage.errors import CircuitError
 from qimage.models.families.qnn import check_circuit
 from qimage.models.family import Family
@@ -26,9 +26,7 @@ class DressedConfig:
     ansatz_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_circuit(self.n_qubits, self.n_layers, self.ansatz)
-        if self.encoder not in ENCODERS:
-            raise CircuitError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
+        check_circuit(self.n_qubits, self.n_layers, self.ansatz, self.encoder)
         if self.hidden < 0:
             raise CircuitError(f"hidden must be >= 0, got {self.hidden}")
 

@@ -15,8 +15,10 @@ from qimage.sim import MAX_QUBITS
 __all__ = ["QNNConfig", "QNNFamily", "check_circuit"]
 
 
-def check_circuit(n_qubits: int | None, n_layers: int, ansatz: str) -> None:
+def check_circuit(n_qubits: int | None, n_layers: int, ansatz: str, encoder: str = "angle"):
     """One-line errors for circuit sizes and names shared by the quantum families."""
+    if encoder not in ENCODERS:
+        raise CircuitError(f"unknown encoder {encoder!r}; choose one of {list(ENCODERS)}")
     if n_qubits is not None and not 1 <= n_qubits <= MAX_QUBITS:
         raise CircuitError(f"n_qubits must be 1..{MAX_QUBITS}, got {n_qubits}")
     if n_layers < 1:
@@ -39,9 +41,7 @@ class QNNConfig:
     ansatz_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_circuit(self.n_qubits, self.n_layers, self.ansatz)
-        if self.encoder not in ENCODERS:
-            raise CircuitError(f"unknown encoder {self.encoder!r}; choose one of {list(ENCODERS)}")
+        check_circuit(self.n_qubits, self.n_layers, self.ansatz, self.encoder)
         if self.readout not in READOUTS:
             raise CircuitError(f"unknown readout {self.readout!r}; choose one of {list(READOUTS)}")
 
