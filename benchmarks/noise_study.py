@@ -8,6 +8,8 @@ noise-aware fine-tune (with an ideal fine-tune of the same budget as the control
 Noise is simulated by Monte Carlo trajectories (random Pauli errors after every gate, on
 each wire it touches); each test image runs ``--trajectories`` times and the model reads
 out the mean of the measured probabilities, which converges to the density-matrix result.
+Shots and noise are a :class:`qimage.sim.Execution` passed to each call (seeded, so a rerun
+draws the same samples); the loaded model is never changed.
 Writes ``benchmarks/results/noise_study.json`` and prints a Markdown table.
 """
 
@@ -23,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qimage.models import QuantumLayer, set_noise
-from qimage.sim import NoiseModel
+from qimage.models import QuantumLayer
+from qimage.sim import Execution, NoiseModel
 from qimage.train import DataSpec, TrainConfig, fit, load_model, test_split
 
 SHOTS = (100, 1_000, 10_000)
@@ -37,8 +39,9 @@ def quantum_layers(model) -> list[QuantumLayer]:
 
 
 @torch.no_grad()
-def accuracy(model, X, y, *, repeats: int = 1, batch: int = 64) -> float:
-    """Accuracy with the quantum part's outputs averaged over ``repeats`` runs per image.
+def accuracy(model, X, y, execution: Execution, *, repeats: int = 1, batch: int = 64) -> float:
+    """Accuracy under ``execution``, the quantum part's outputs averaged over ``repeats``
+    runs per image.
 
     Only single-layer models (QNN) are averaged before the readout; that is what a device's
     counts over many shots give.
@@ -48,28 +51,19 @@ def accuracy(model, X, y, *, repeats: int = 1, batch: int = 64) -> float:
     correct = 0
     for start in range(0, len(X), batch):
         x = X[start : start + batch]
-        measured = layer(x.repeat_interleave(repeats, 0))
+        measured = layer(x.repeat_interleave(repeats, 0), execution=execution)
         mean = measured.view(len(x), repeats, -1).mean(1)
         correct += int((model.readout(mean).argmax(1) == y[start : start + batch]).sum())
     return correct / len(X)
 
 
-def with_shots(model, shots: int | None, seed: int):
-    out = copy.deepcopy(model)
-    for layer in quantum_layers(out):
-        layer.shots = shots
-        layer.shot_generator = torch.Generator().manual_seed(seed)
-    return out
-
-
 def finetune(model, X, y, noise: NoiseModel | None, args):
     """One short pass at a small learning rate, under ``noise`` (None: the ideal control)."""
     out = copy.deepcopy(model)
-    set_noise(out, noise)
-    for layer in quantum_layers(out):
-        layer.diff_method = "backprop"  # trajectories are ordinary gates: autograd applies
+    # Trajectories are ordinary gates, so autograd applies: backprop for both arms.
+    execution = Execution(diff_method="backprop", noise=noise, seed=args.seed)
     config = TrainConfig(epochs=1, lr=args.lr, batch_size=32, val_fraction=0.0, seed=args.seed)
-    fit(out, X, y, config, progress=False)
+    fit(out, X, y, config, progress=False, execution=execution)
     return out
 
 
@@ -96,11 +90,10 @@ def train_subset(saved, spec, args):
 def run(args) -> dict:
     saved, X, y, spec = load(args)
     model = saved.model
-    rows = [{"setting": "exact", "ideal": accuracy(model, X, y)}]
+    rows = [{"setting": "exact", "ideal": accuracy(model, X, y, Execution())}]
     for shots in SHOTS:
-        rows.append(
-            {"setting": f"{shots} shots", "ideal": accuracy(with_shots(model, shots, 0), X, y)}
-        )
+        sampled = accuracy(model, X, y, Execution(shots=shots, seed=0))
+        rows.append({"setting": f"{shots} shots", "ideal": sampled})
     X_ft, y_ft = train_subset(saved, spec, args)
     control = finetune(model, X_ft, y_ft, None, args)
     for rate in RATES:
@@ -108,10 +101,8 @@ def run(args) -> dict:
         aware = finetune(model, X_ft, y_ft, noise, args)
         row = {"setting": f"depolarizing {rate:g}"}
         for name, m in (("ideal", model), ("ideal_finetuned", control), ("noise_aware", aware)):
-            torch.manual_seed(args.seed)  # the trajectories' errors
-            row[name] = accuracy(
-                set_noise(copy.deepcopy(m), noise), X, y, repeats=args.trajectories
-            )
+            noisy = Execution(noise=noise, seed=args.seed)  # the same trajectories' errors
+            row[name] = accuracy(m, X, y, noisy, repeats=args.trajectories)
         rows.append(row)
     return {"rows": rows, "model": str(args.model), "n_test": args.n_test}
 

@@ -15,7 +15,7 @@ Example:
     >>> options = qnn.options(encoder="amplitude", n_layers=2)
     >>> qnn.n_qubits(options, n_features=64, n_classes=10)
     6
-    >>> qnn.preprocessing(options, n_classes=10)
+    >>> qnn.preprocessing(qnn.resolve(options, 64, 10), n_classes=10)
     {'scale': 'amplitude', 'n_qubits': 6}
 """
 

@@ -70,7 +70,7 @@ class Classification(Objective):
         return nn.functional.cross_entropy(outputs, targets)
 
     def batch_sums(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-        return {"acc": (outputs.argmax(1) == targets).sum().item()}
+        return {"acc": float((outputs.argmax(1) == targets).sum())}
 
     def proba(self, outputs: torch.Tensor) -> torch.Tensor:
         return torch.softmax(outputs, dim=1)
