@@ -364,3 +364,20 @@ class TestPennyLaneScript:
             want = model(x).numpy()
         got = np.stack([script["logits"](row.double().numpy()) for row in x])
         np.testing.assert_allclose(got, want, atol=1e-4)
+
+    def test_quanvolution_patch_circuit(self):
+        """A quanvolution script has one patch's circuit, equal to the layer, and no logits."""
+        pytest.importorskip("pennylane")
+        from qimage.models import QuantumLayer, QuanvNet
+
+        gen = torch.Generator().manual_seed(0)
+        model = QuanvNet(16, 3, generator=gen, dtype=torch.complex128)
+        x = torch.rand(1, 16, generator=gen)
+        script = _exec_script(model, x)
+        layer = next(m for m in model.modules() if isinstance(m, QuantumLayer))
+        patch = torch.tensor([script["INPUT"]], dtype=torch.float64)
+        with torch.no_grad():
+            want = layer(patch)[0].numpy()
+        got = np.asarray(script["circuit"](script["INPUT"], script["WEIGHTS"]))
+        assert "logits" not in script
+        np.testing.assert_allclose(got.reshape(-1), want, atol=1e-8)
