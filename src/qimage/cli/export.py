@@ -1,9 +1,10 @@
 """``qimage export MODEL``: the trained model's circuit for one input, ready for hardware.
 
 Formats: ``qasm3`` and ``qasm2`` (OpenQASM text; amplitude encoding becomes RY/CNOT
-state-preparation gates), ``qiskit`` (a QPY file for ``qiskit.qpy.load``) and ``pennylane``
-(a Python script defining a QNode). The input is an image file (``--input``) or a test image
-of the model's dataset (``--index``, default 0).
+state-preparation gates), ``qiskit`` (a QPY file for ``qiskit.qpy.load``), ``cirq`` (Cirq
+JSON for ``cirq.read_json``) and ``pennylane`` (a Python script defining ``circuit(x,
+weights)`` with the model's measurement and ``logits(x)`` with its readout). The input is
+an image file (``--input``) or a test image of the model's dataset (``--index``, default 0).
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ import torch
 from qimage.cli.evaluate import model_path
 from qimage.cli.predict import load_images
 from qimage.errors import CircuitError, DatasetError
-from qimage.export import PENNYLANE_GATES, capture_circuits, to_qasm, to_qiskit, with_state_prep
+from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
 from qimage.train import DataSpec, load_model, test_split
 
-FORMATS = ("qasm3", "qasm2", "qiskit", "pennylane")
+FORMATS = ("qasm3", "qasm2", "qiskit", "cirq", "pennylane")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "export",
-        help="export a model's circuit (OpenQASM, Qiskit, PennyLane)",
+        help="export a model's circuit (OpenQASM, Qiskit, Cirq, PennyLane)",
         description=__doc__.split("\n\n")[1],
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
@@ -59,14 +60,20 @@ def run_export(args) -> int:
         raise CircuitError(f"{args.model} has no saved preprocessing")
     image, source = _image(args, loaded)
     features = torch.as_tensor(loaded.pipeline.transform(image), dtype=torch.float32)
+    if args.format == "pennylane":
+        return _emit(args, pennylane_script(loaded.model, features, source, args.row))
     circuits = capture_circuits(loaded.model, features, row=args.row)
     if args.format in ("qasm3", "qasm2"):
         text = "\n".join(
             f"// input: {source}\n" + to_qasm(c, int(args.format[-1])) for c in circuits
         )
         return _emit(args, text)
-    if args.format == "pennylane":
-        return _emit(args, "\n\n".join(pennylane_script(c, source) for c in circuits))
+    if args.format == "cirq":
+        try:
+            import cirq
+        except ImportError:
+            raise CircuitError("--format cirq needs Cirq: pip install cirq-core") from None
+        return _emit(args, cirq.to_json([to_cirq(c, measure=True) for c in circuits]) + "\n")
     if args.out is None:
         raise CircuitError("--format qiskit writes a QPY file: give --out FILE.qpy")
     from qiskit import qpy
@@ -84,33 +91,3 @@ def _emit(args, text: str) -> int:
         args.out.write_text(text)
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
-
-
-def pennylane_script(circuit, source: str) -> str:
-    """Python source of a PennyLane QNode equal to ``circuit``."""
-    flat = with_state_prep(circuit)
-    body = [
-        f"    qml.{PENNYLANE_GATES[op.gate]}({''.join(f'{a!r}, ' for a in op.angles)}"
-        f"wires={list(op.wires)})"
-        for op in flat.ops
-    ]
-    return "\n".join(
-        [
-            f"# qimage export, input: {source}",
-            f"# readout: {circuit.readout}",
-            "import pennylane as qml",
-            "",
-            f'dev = qml.device("default.qubit", wires={flat.n_qubits})',
-            "",
-            "",
-            "@qml.qnode(dev)",
-            "def circuit():",
-            *body,
-            f"    return [qml.expval(qml.PauliZ(w)) for w in {list(flat.measured)}]",
-            "",
-            "",
-            'if __name__ == "__main__":',
-            "    print(circuit())",
-            "",
-        ]
-    )

@@ -1,8 +1,14 @@
 """Gate sets of export targets, and decompositions into them, written in qimage's own gates.
 
-Every decomposition maps one qimage gate to a list of qimage gates, so the test suite can
-check each one with qimage's simulator (equal up to a global phase). A target declares the
-gates it knows by name; :func:`lower` rewrites a circuit until only those remain.
+A target's gate set is read from the gate table: :func:`target_gates` lists the gates whose
+:class:`qimage.sim.gates.Gate` row names them for that target. Every decomposition maps one
+qimage gate to a list of qimage gates, so the test suite can check each one with qimage's
+simulator (equal up to a global phase); :func:`lower` rewrites a circuit until only the
+target's gates remain.
+
+Example:
+    >>> target_gates("qasm2")["PhaseShift"]
+    'u1'
 """
 
 from __future__ import annotations
@@ -12,21 +18,20 @@ import math
 
 from qimage.errors import CircuitError
 from qimage.export.bound import BoundCircuit, BoundOp
+from qimage.sim.gates import GATES
 
-__all__ = ["DECOMPOSITIONS", "QASM2_GATES", "QASM3_GATES", "lower"]
+__all__ = ["DECOMPOSITIONS", "TARGETS", "lower", "target_gates"]
 
-# OpenQASM 3 stdgates.inc names of the gates it takes directly.
-QASM3_GATES = {
-    "X": "x", "Y": "y", "Z": "z", "H": "h", "S": "s", "T": "t", "SX": "sx",
-    "RX": "rx", "RY": "ry", "RZ": "rz", "PhaseShift": "p", "U3": "u3",
-    "CNOT": "cx", "CZ": "cz", "SWAP": "swap", "CRX": "crx", "CRY": "cry", "CRZ": "crz",
-}  # fmt: skip
-# The original OpenQASM 2 qelib1.inc (Cross et al. 2017), which every OpenQASM 2 reader has.
-QASM2_GATES = {
-    "X": "x", "Y": "y", "Z": "z", "H": "h", "S": "s", "T": "t",
-    "RX": "rx", "RY": "ry", "RZ": "rz", "PhaseShift": "u1", "U3": "u3",
-    "CNOT": "cx", "CZ": "cz", "CRZ": "crz",
-}  # fmt: skip
+TARGETS = ("qasm", "qasm2", "qiskit", "pennylane", "cirq")
+"""Export targets: each is a field of :class:`qimage.sim.gates.Gate` holding the gate's name."""
+
+
+def target_gates(target: str) -> dict[str, str]:
+    """qimage gate name -> the target's name, for every gate the target takes directly."""
+    if target not in TARGETS:
+        raise CircuitError(f"unknown export target {target!r}; choose one of {TARGETS}")
+    names = {name: getattr(gate, target) for name, gate in GATES.items()}
+    return {name: value for name, value in names.items() if value is not None}
 
 
 def _op(gate, wires, *angles) -> BoundOp:
@@ -46,18 +51,23 @@ def _swap(w):
     return [_op("CNOT", (a, b)), _op("CNOT", (b, a)), _op("CNOT", (a, b))]
 
 
+def _controlled_rotation(gate):
+    """CR(t) on (c, target) as R(t/2), CNOT, R(-t/2), CNOT (for R = RY or RZ)."""
+
+    def decompose(w, t):
+        c, target = w
+        return [
+            _op(gate, (target,), t / 2),
+            _op("CNOT", (c, target)),
+            _op(gate, (target,), -t / 2),
+            _op("CNOT", (c, target)),
+        ]
+
+    return decompose
+
+
 def _crx(w, t):
     return [_op("H", w[1:]), _op("CRZ", w, t), _op("H", w[1:])]
-
-
-def _cry(w, t):
-    c, target = w
-    return [
-        _op("RY", (target,), t / 2),
-        _op("CNOT", (c, target)),
-        _op("RY", (target,), -t / 2),
-        _op("CNOT", (c, target)),
-    ]
 
 
 def _zz_chain(w, t):
@@ -81,10 +91,13 @@ def _rx_all(angle):
 
 DECOMPOSITIONS = {
     "Rot": lambda w, a, b, c: _rot(w, a, b, c),
+    "U3": lambda w, t, p, lam: _rot(w, lam, t, p),  # U3 = e^{i(p+l)/2} RZ(p) RY(t) RZ(l)
+    "PhaseShift": lambda w, p: [_op("RZ", w, p)],  # PhaseShift(p) = e^{ip/2} RZ(p)
     "SX": lambda w: _sx(w),
     "SWAP": lambda w: _swap(w),
     "CRX": lambda w, t: _crx(w, t),
-    "CRY": lambda w, t: _cry(w, t),
+    "CRY": _controlled_rotation("RY"),
+    "CRZ": _controlled_rotation("RZ"),
     "IsingXX": lambda w, t: _basis_change(w, t, _hh, _hh),
     "IsingYY": lambda w, t: _basis_change(w, t, _rx_all(math.pi / 2), _rx_all(-math.pi / 2)),
     "IsingZZ": lambda w, t: _zz_chain(w, t),

@@ -1,24 +1,24 @@
-"""Export targets: OpenQASM 2 and 3 text, Qiskit ``QuantumCircuit`` and PennyLane QNodes.
+"""Export targets: OpenQASM 2 and 3 text, Qiskit and Cirq circuits, and PennyLane QNodes.
 
-Each target first lowers the bound circuit to the gates it knows (see
-:mod:`qimage.export.decompose`) and turns an amplitude vector into gates
-(:mod:`qimage.export.stateprep`). Wire ``i`` of qimage is qubit ``q[i]`` everywhere; note
+Each target first lowers the bound circuit to the gates whose :class:`qimage.sim.gates.Gate`
+row gives it a name (see :mod:`qimage.export.decompose`) and turns an amplitude vector into
+gates (:mod:`qimage.export.stateprep`). Wire ``i`` of qimage is qubit ``q[i]`` everywhere; note
 that Qiskit orders statevector indices the other way round (qubit 0 least significant),
 which changes probabilities' index order but not any ``<Z_i>``.
 
-Qiskit and PennyLane are imported only when their target is used.
+Cirq orders state vectors as qimage does (``LineQubit(0)`` most significant).
+Qiskit, PennyLane and Cirq are imported only when their target is used.
 """
 
 from __future__ import annotations
 
 from qimage.export.bound import BoundCircuit
-from qimage.export.decompose import QASM2_GATES, QASM3_GATES, lower
+from qimage.export.decompose import lower, target_gates
 from qimage.export.stateprep import prepare_state
 
 __all__ = [
-    "PENNYLANE_GATES",
-    "QISKIT_GATES",
     "pennylane_ops",
+    "to_cirq",
     "to_pennylane",
     "to_qasm",
     "to_qiskit",
@@ -40,7 +40,7 @@ def _fmt(angle: float) -> str:
 
 def to_qasm(circuit: BoundCircuit, version: int = 3) -> str:
     """OpenQASM 3 (``stdgates.inc``) or 2 (``qelib1.inc``) text, measuring every wire."""
-    names = QASM3_GATES if version == 3 else QASM2_GATES
+    names = target_gates("qasm" if version == 3 else "qasm2")
     flat = lower(with_state_prep(circuit), names)
     n = flat.n_qubits
     lines = [f"// qimage export: {circuit.readout}"] if circuit.readout else []
@@ -56,36 +56,19 @@ def to_qasm(circuit: BoundCircuit, version: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
-QISKIT_GATES = {
-    "X": "XGate", "Y": "YGate", "Z": "ZGate", "H": "HGate", "S": "SGate", "T": "TGate",
-    "SX": "SXGate", "RX": "RXGate", "RY": "RYGate", "RZ": "RZGate", "PhaseShift": "PhaseGate",
-    "U3": "U3Gate", "CNOT": "CXGate", "CZ": "CZGate", "SWAP": "SwapGate", "CRX": "CRXGate",
-    "CRY": "CRYGate", "CRZ": "CRZGate", "IsingXX": "RXXGate", "IsingYY": "RYYGate",
-    "IsingZZ": "RZZGate",
-}  # fmt: skip
-
-
 def to_qiskit(circuit: BoundCircuit, measure: bool = False):
     """A ``qiskit.QuantumCircuit`` (gates Qiskit knows kept whole; the rest decomposed)."""
     from qiskit import QuantumCircuit
     from qiskit.circuit import library
 
-    flat = lower(with_state_prep(circuit), QISKIT_GATES)
+    names = target_gates("qiskit")
+    flat = lower(with_state_prep(circuit), names)
     qc = QuantumCircuit(flat.n_qubits, flat.n_qubits if measure else 0)
     for op in flat.ops:
-        qc.append(getattr(library, QISKIT_GATES[op.gate])(*op.angles), list(op.wires))
+        qc.append(getattr(library, names[op.gate])(*op.angles), list(op.wires))
     if measure:
         qc.measure(range(flat.n_qubits), range(flat.n_qubits))
     return qc
-
-
-PENNYLANE_GATES = {
-    "X": "PauliX", "Y": "PauliY", "Z": "PauliZ", "H": "Hadamard", "S": "S", "T": "T",
-    "SX": "SX", "RX": "RX", "RY": "RY", "RZ": "RZ", "PhaseShift": "PhaseShift", "Rot": "Rot",
-    "U3": "U3", "CNOT": "CNOT", "CZ": "CZ", "SWAP": "SWAP", "CRX": "CRX", "CRY": "CRY",
-    "CRZ": "CRZ", "IsingXX": "IsingXX", "IsingYY": "IsingYY", "IsingZZ": "IsingZZ",
-    "MultiRZ": "MultiRZ",
-}  # fmt: skip
 
 
 def pennylane_ops(circuit: BoundCircuit) -> list:
@@ -96,10 +79,9 @@ def pennylane_ops(circuit: BoundCircuit) -> list:
     """
     import pennylane as qml
 
-    flat = with_state_prep(circuit)
-    return [
-        getattr(qml, PENNYLANE_GATES[op.gate])(*op.angles, wires=list(op.wires)) for op in flat.ops
-    ]
+    names = target_gates("pennylane")
+    flat = lower(with_state_prep(circuit), names)
+    return [getattr(qml, names[op.gate])(*op.angles, wires=list(op.wires)) for op in flat.ops]
 
 
 def to_pennylane(circuit: BoundCircuit, device: str = "default.qubit", measurement="expval"):
@@ -117,3 +99,28 @@ def to_pennylane(circuit: BoundCircuit, device: str = "default.qubit", measureme
         return [qml.expval(qml.PauliZ(w)) for w in flat.measured]
 
     return qnode
+
+
+def to_cirq(circuit: BoundCircuit, measure: bool = False):
+    """A ``cirq.Circuit`` on ``cirq.LineQubit(i)`` for wire ``i`` (gates Cirq lacks decomposed).
+
+    With ``measure=True`` every qubit is measured under the key ``"c"``.
+    """
+    import cirq
+
+    names = target_gates("cirq")
+    flat = lower(with_state_prep(circuit), names)
+    qubits = cirq.LineQubit.range(flat.n_qubits)
+    ops = [
+        _cirq_gate(cirq, names[op.gate], op.angles).on(*(qubits[w] for w in op.wires))
+        for op in flat.ops
+    ]
+    if measure:
+        ops.append(cirq.measure(*qubits, key="c"))
+    return cirq.Circuit(ops)
+
+
+def _cirq_gate(cirq, name: str, angles: tuple[float, ...]):
+    """``cirq.X`` is a gate; ``cirq.rx`` makes one from its angle in radians."""
+    gate = getattr(cirq, name)
+    return gate(*angles) if angles else gate

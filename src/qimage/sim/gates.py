@@ -3,8 +3,9 @@
 Every gate is a :class:`Gate` row in :data:`GATES`. A row says how many wires and parameters
 the gate takes, which *kernel* applies it (a dense matrix, a diagonal, or a permutation of
 basis states), how to build its tensor from angles, its parameter-shift rule and its
-OpenQASM 3 name. Simulation, the adjoint method, parameter shift and export all read this one
-table; nothing else in qimage branches on gate names.
+name in every export target (OpenQASM 3 and 2, Qiskit, PennyLane, Cirq). Simulation, the
+adjoint method, parameter shift and export all read this one table; nothing else in qimage
+branches on gate names.
 
 Conventions (identical to PennyLane's):
 
@@ -72,7 +73,15 @@ class Gate:
         kind: ``"dense"``, ``"diagonal"`` or ``"permutation"``: which kernel applies it.
         build: ``build(angles, n_wires, dtype)`` -> tensor, see the module docstring.
         shift_rule: parameter-shift recipe shared by all of the gate's parameters.
-        qasm: OpenQASM 3 ``stdgates.inc`` name, or ``None`` when export decomposes it.
+        qasm: OpenQASM 3 ``stdgates.inc`` name.
+        qasm2: OpenQASM 2 ``qelib1.inc`` name.
+        qiskit: name of the ``qiskit.circuit.library`` gate class.
+        pennylane: name of the ``pennylane`` operation.
+        cirq: name in the ``cirq`` namespace of the gate, or of the function taking its
+            angle in radians (``cirq.rx``).
+
+    An export name of ``None`` means the target has no such gate: export rewrites it with
+    :data:`qimage.export.DECOMPOSITIONS`.
     """
 
     name: str
@@ -82,6 +91,10 @@ class Gate:
     build: Callable[[torch.Tensor, int, torch.dtype], torch.Tensor]
     shift_rule: ShiftRule = ()
     qasm: str | None = None
+    qasm2: str | None = None
+    qiskit: str | None = None
+    pennylane: str | None = None
+    cirq: str | None = None
 
 
 def _fixed(matrix: torch.Tensor) -> Callable:
@@ -205,58 +218,98 @@ def _table() -> dict[str, Gate]:
     h = torch.tensor([[s2, s2], [s2, -s2]], dtype=torch.complex128)
     sx = torch.tensor([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]], dtype=torch.complex128) / 2
     gates = [
-        Gate("X", 1, 0, "permutation", _perm([1, 0]), qasm="x"),
-        Gate("Y", 1, 0, "dense", _fixed(_Y), qasm="y"),
         Gate(
-            "Z",
-            1,
-            0,
-            "diagonal",
-            _fixed_diag(torch.tensor([1, -1], dtype=torch.complex128)),
-            qasm="z",
-        ),
-        Gate("H", 1, 0, "dense", _fixed(h), qasm="h"),
-        Gate(
-            "S",
-            1,
-            0,
-            "diagonal",
-            _fixed_diag(torch.tensor([1, 1j], dtype=torch.complex128)),
-            qasm="s",
+            "X", 1, 0, "permutation", _perm([1, 0]),
+            qasm="x", qasm2="x", qiskit="XGate", pennylane="PauliX", cirq="X",
         ),
         Gate(
-            "T",
-            1,
-            0,
-            "diagonal",
+            "Y", 1, 0, "dense", _fixed(_Y),
+            qasm="y", qasm2="y", qiskit="YGate", pennylane="PauliY", cirq="Y",
+        ),
+        Gate(
+            "Z", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, -1], dtype=torch.complex128)),
+            qasm="z", qasm2="z", qiskit="ZGate", pennylane="PauliZ", cirq="Z",
+        ),
+        Gate(
+            "H", 1, 0, "dense", _fixed(h),
+            qasm="h", qasm2="h", qiskit="HGate", pennylane="Hadamard", cirq="H",
+        ),
+        Gate(
+            "S", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, 1j], dtype=torch.complex128)),
+            qasm="s", qasm2="s", qiskit="SGate", pennylane="S", cirq="S",
+        ),
+        Gate(
+            "T", 1, 0, "diagonal",
             _fixed_diag(torch.tensor([1, (1 + 1j) * s2], dtype=torch.complex128)),
-            qasm="t",
+            qasm="t", qasm2="t", qiskit="TGate", pennylane="T", cirq="T",
         ),
-        Gate("SX", 1, 0, "dense", _fixed(sx), qasm="sx"),
-        Gate("RX", 1, 1, "dense", _pauli_rotation(_X), TWO_TERM, "rx"),
-        Gate("RY", 1, 1, "dense", _pauli_rotation(_Y), TWO_TERM, "ry"),
-        Gate("RZ", 1, 1, "diagonal", _phase_diag(_const([-0.5, 0.5])), TWO_TERM, "rz"),
-        Gate("PhaseShift", 1, 1, "diagonal", _phase_diag(_const([0.0, 1.0])), TWO_TERM, "p"),
-        Gate("Rot", 1, 3, "dense", _rot, TWO_TERM),
-        Gate("U3", 1, 3, "dense", _u3, TWO_TERM, "u3"),
-        Gate("CNOT", 2, 0, "permutation", _perm([0, 1, 3, 2]), qasm="cx"),
         Gate(
-            "CZ",
-            2,
-            0,
-            "diagonal",
-            _fixed_diag(torch.tensor([1, 1, 1, -1], dtype=torch.complex128)),
-            qasm="cz",
+            "SX", 1, 0, "dense", _fixed(sx),
+            qasm="sx", qiskit="SXGate", pennylane="SX",
         ),
-        Gate("SWAP", 2, 0, "permutation", _perm([0, 2, 1, 3]), qasm="swap"),
-        Gate("CRX", 2, 1, "dense", _controlled(_pauli_rotation(_X)), FOUR_TERM, "crx"),
-        Gate("CRY", 2, 1, "dense", _controlled(_pauli_rotation(_Y)), FOUR_TERM, "cry"),
-        Gate("CRZ", 2, 1, "diagonal", _phase_diag(_const([0, 0, -0.5, 0.5])), FOUR_TERM, "crz"),
-        Gate("IsingXX", 2, 1, "dense", _pauli_rotation(torch.kron(_X, _X)), TWO_TERM),
-        Gate("IsingYY", 2, 1, "dense", _pauli_rotation(torch.kron(_Y, _Y)), TWO_TERM),
-        Gate("IsingZZ", 2, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(2)), TWO_TERM),
-        Gate("MultiRZ", None, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(n)), TWO_TERM),
-    ]
+        Gate(
+            "RX", 1, 1, "dense", _pauli_rotation(_X), TWO_TERM,
+            qasm="rx", qasm2="rx", qiskit="RXGate", pennylane="RX", cirq="rx",
+        ),
+        Gate(
+            "RY", 1, 1, "dense", _pauli_rotation(_Y), TWO_TERM,
+            qasm="ry", qasm2="ry", qiskit="RYGate", pennylane="RY", cirq="ry",
+        ),
+        Gate(
+            "RZ", 1, 1, "diagonal", _phase_diag(_const([-0.5, 0.5])), TWO_TERM,
+            qasm="rz", qasm2="rz", qiskit="RZGate", pennylane="RZ", cirq="rz",
+        ),
+        Gate(
+            "PhaseShift", 1, 1, "diagonal", _phase_diag(_const([0.0, 1.0])), TWO_TERM,
+            qasm="p", qasm2="u1", qiskit="PhaseGate", pennylane="PhaseShift",
+        ),
+        Gate("Rot", 1, 3, "dense", _rot, TWO_TERM, pennylane="Rot"),
+        Gate(
+            "U3", 1, 3, "dense", _u3, TWO_TERM,
+            qasm="u3", qasm2="u3", qiskit="U3Gate", pennylane="U3",
+        ),
+        Gate(
+            "CNOT", 2, 0, "permutation", _perm([0, 1, 3, 2]),
+            qasm="cx", qasm2="cx", qiskit="CXGate", pennylane="CNOT", cirq="CNOT",
+        ),
+        Gate(
+            "CZ", 2, 0, "diagonal",
+            _fixed_diag(torch.tensor([1, 1, 1, -1], dtype=torch.complex128)),
+            qasm="cz", qasm2="cz", qiskit="CZGate", pennylane="CZ", cirq="CZ",
+        ),
+        Gate(
+            "SWAP", 2, 0, "permutation", _perm([0, 2, 1, 3]),
+            qasm="swap", qiskit="SwapGate", pennylane="SWAP", cirq="SWAP",
+        ),
+        Gate(
+            "CRX", 2, 1, "dense", _controlled(_pauli_rotation(_X)), FOUR_TERM,
+            qasm="crx", qiskit="CRXGate", pennylane="CRX",
+        ),
+        Gate(
+            "CRY", 2, 1, "dense", _controlled(_pauli_rotation(_Y)), FOUR_TERM,
+            qasm="cry", qiskit="CRYGate", pennylane="CRY",
+        ),
+        Gate(
+            "CRZ", 2, 1, "diagonal", _phase_diag(_const([0, 0, -0.5, 0.5])), FOUR_TERM,
+            qasm="crz", qasm2="crz", qiskit="CRZGate", pennylane="CRZ",
+        ),
+        Gate(
+            "IsingXX", 2, 1, "dense", _pauli_rotation(torch.kron(_X, _X)), TWO_TERM,
+            qiskit="RXXGate", pennylane="IsingXX",
+        ),
+        Gate(
+            "IsingYY", 2, 1, "dense", _pauli_rotation(torch.kron(_Y, _Y)), TWO_TERM,
+            qiskit="RYYGate", pennylane="IsingYY",
+        ),
+        Gate(
+            "IsingZZ", 2, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(2)), TWO_TERM,
+            qiskit="RZZGate", pennylane="IsingZZ",
+        ),
+        Gate(
+            "MultiRZ", None, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(n)), TWO_TERM,
+            pennylane="MultiRZ",
+        ),
+    ]  # fmt: skip
     return {g.name: g for g in gates}
 
 
