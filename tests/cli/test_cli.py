@@ -215,14 +215,16 @@ class TestExport:
         assert qasm2.load(str(out)).num_qubits == 6
 
     def test_pennylane_script_runs(self, run_dir, tmp_path):
-        """--format pennylane writes a script whose QNode runs and returns <Z> per wire."""
+        """--format pennylane writes circuit(x, weights) with the model's own probs readout
+        and logits(x) with its scale and bias."""
         pytest.importorskip("pennylane")
         out = tmp_path / "circuit.py"
         qimage("export", run_dir, "--format", "pennylane", "--out", out)
         namespace: dict = {}
         exec(out.read_text(), namespace)
-        values = [float(v) for v in namespace["circuit"]()]
-        assert len(values) == 6 and all(-1 <= v <= 1 for v in values)
+        probs = np.asarray(namespace["circuit"](namespace["INPUT"], namespace["WEIGHTS"]))
+        assert probs.shape == (64,) and abs(probs.sum() - 1) < 1e-9
+        assert np.asarray(namespace["logits"](namespace["FEATURES"])).shape == (10,)
 
     def test_qiskit_qpy(self, run_dir, tmp_path):
         """--format qiskit writes a QPY file that qiskit.qpy loads; without --out it refuses."""

@@ -68,19 +68,20 @@ def capture_circuits(model: torch.nn.Module, features: torch.Tensor, row: int = 
 
 def bind_layer(model, layer: QuantumLayer, recorded: torch.Tensor, row: int) -> BoundCircuit:
     """Bind row ``row`` of what ``layer`` received, ``(..., F)``, with its trained weights."""
-    flat = recorded.reshape(-1, layer.n_features).to(layer.weights.dtype)
+    # export reads numbers on the host, wherever the model ran
+    flat = recorded.detach().cpu().reshape(-1, layer.n_features).to(layer.weights.dtype)
     if not 0 <= row < flat.shape[0]:
         raise CircuitError(f"row {row} out of range: the layer saw {flat.shape[0]} rows")
     x = flat[row : row + 1]
     qc = layer.qc
-    inputs = qc.prepare(x)[0].double().numpy() if qc.circuit.n_inputs else None
+    inputs = qc.prepare(x)[0].detach().double().numpy() if qc.circuit.n_inputs else None
     state = qc.initial_state(x, torch.complex128)
-    vector = None if state is None else state.reshape(-1).numpy().astype(np.complex128)
+    vector = None if state is None else state.detach().reshape(-1).numpy().astype(np.complex128)
     wires = getattr(layer.measurement, "wires", None)
     return bind(
         qc.circuit,
         inputs,
-        layer.weights.double().numpy(),
+        layer.weights.detach().cpu().double().numpy(),
         state=vector,
         measured=wires,
         readout=describe_readout(model, layer),
