@@ -72,7 +72,7 @@ def _html_cell(cell) -> str:
         return f'<a href="#{cell.anchor}">{html.escape(cell.text)}</a>'
     if isinstance(cell, Badge):
         return f'<span class="badge {cell.winner}">{html.escape(cell.text)}</span>'
-    return html.escape(str(cell))
+    return html.escape(str(cell)).replace(" ± ", "&nbsp;±&nbsp;")  # a figure stays on one line
 
 
 def _image(path: Path, alt: str) -> str:
