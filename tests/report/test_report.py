@@ -111,13 +111,15 @@ class TestVerdicts:
         ]
         text = " ".join(task_verdicts(group(rows), "t", "Task T", [50, None], models))
         assert "with 50 training images, qnn is" in text
-        assert "a quantum model is significantly ahead of its twin there" in text
-        assert "beware" not in text  # equal sizes: nothing to warn about
+        assert "a quantum model is significantly ahead of a fairly matched twin there" in text
+        assert "not compared" not in text  # equal sizes: a fair match
         for row in rows:
             if row["model"] == "qnn:twin":
                 row["n_parameters"] = 805
         text = " ".join(task_verdicts(group(rows), "t", "Task T", [50, None], models))
-        assert "beware, 10 trainable parameters against the twin's 805" in text
+        assert "qnn against its twin: not compared: twin has 805 parameters against 10" in text
+        assert "no quantum model is significantly ahead" in text  # the unfair win is not counted
+        assert "points above its matched classical twin" not in text
 
 
 class TestBuild:

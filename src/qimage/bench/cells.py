@@ -21,6 +21,7 @@ from qimage.bench.spec import BenchModel, Task
 from qimage.data import load_dataset
 from qimage.errors import QimageError
 from qimage.models import ModelConfig, build_model, count_parameters
+from qimage.preprocess import ClassSubset
 from qimage.sim import Execution
 from qimage.train import (
     DataSpec,
@@ -32,7 +33,7 @@ from qimage.train import (
     spec_pipeline,
 )
 
-__all__ = ["run_cell", "search_hyperparameters"]
+__all__ = ["class_names", "run_cell", "search_hyperparameters"]
 
 _TORCH_ONLY = ("frozen", "match")  # bench-level keys that are not ModelConfig fields
 
@@ -208,6 +209,16 @@ def search_hyperparameters(
     return {**best, "cv_accuracy": best_score}
 
 
+def class_names(task: Task, data_dir=None) -> list[str]:
+    """The task's class names, indexed by its labels (``["3", "5"]`` for MNIST 3 vs 5).
+
+    Stored in every result row, so the report labels confusion matrices without importing
+    the data layer.
+    """
+    names = _dataset(task.dataset, data_dir).class_names
+    return list(ClassSubset(task.classes).select_names(names) if task.classes else names)
+
+
 def run_cell(task, bench, suite_models, size, seed, params, data_dir=None) -> dict:
     """Train and score one cell; errors are recorded, not raised, so a suite keeps going."""
     chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
@@ -215,4 +226,4 @@ def run_cell(task, bench, suite_models, size, seed, params, data_dir=None) -> di
         result = _score(task, bench, suite_models, size, seed, chosen, data_dir)
     except (QimageError, ValueError, MemoryError) as err:
         return {"error": f"{type(err).__name__}: {err}"}
-    return {**result, "hyperparameters": params}
+    return {**result, "hyperparameters": params, "class_names": class_names(task, data_dir)}

@@ -1,44 +1,64 @@
 """``qimage report``: a Markdown and a self-contained HTML report from result files only.
 
-The report has, per task: a summary table (mean ± 95% confidence interval over seeds at the
-largest training size), the generated verdict, and plots — data-efficiency curves, accuracy
-vs trainable parameters, accuracy vs training time, ablation bars, and the confusion
-matrices of the best quantum and the best classical model.
+The report opens with a summary table (per task: the best quantum model, its twin, the best
+classical model and the verdict as a coloured badge), the legend every plot follows and a
+table of contents. Then, per task: the generated verdicts, a table (mean ± 95% confidence
+interval over seeds at the largest training size) and plots — data-efficiency curves,
+accuracy vs trainable parameters, accuracy vs training time, ablation bars, and the
+confusion matrices of the best quantum and the best classical model.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import platform
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from qimage.errors import QimageError
 from qimage.report import plots
+from qimage.report.fmt import count, seconds
+from qimage.report.render import Badge, Link, html_page, markdown
 from qimage.report.results import read_jsonl
 from qimage.report.stats import group, summarise
-from qimage.report.verdict import task_verdicts
+from qimage.report.verdict import ALPHA, Headline, headline, task_verdicts
 
 __all__ = ["build_report"]
 
 
+@dataclass(frozen=True)
+class _Task:
+    """What the report needs to know about one task."""
+
+    name: str
+    label: str
+    sizes: list
+    size: int | None  # the headline size: the full training set, else the largest
+    models: list[dict]
+
+    @property
+    def anchor(self) -> str:
+        return "task-" + re.sub(r"[^a-z0-9-]+", "-", self.name.lower())
+
+
 def _order(rows: list[dict], key: str) -> list:
-    seen: dict = {}
-    for row in rows:
-        seen.setdefault(row[key], row)
-    return list(seen)
+    return list(dict.fromkeys(row[key] for row in rows))
 
 
-def _models(rows: list[dict], task: str) -> list[dict]:
-    meta = {}
-    for row in rows:
-        if row["task"] == task:
-            meta.setdefault(
-                row["model"],
-                {k: row.get(k) for k in ("model", "family", "twin", "ablation_of", "ablation")},
-            )
-    return list(meta.values())
+def _tasks(rows: list[dict]) -> list[_Task]:
+    out = []
+    for task in _order(rows, "task"):
+        mine = [r for r in rows if r["task"] == task]
+        sizes = sorted({r["size"] for r in mine}, key=lambda s: float("inf") if s is None else s)
+        meta = {}
+        for row in mine:
+            keys = ("model", "family", "twin", "ablation_of", "ablation")
+            meta.setdefault(row["model"], {k: row.get(k) for k in keys})
+        label = mine[0].get("task_label", task)
+        size = None if None in sizes else max(sizes)
+        out.append(_Task(task, label, sizes, size, list(meta.values())))
+    return out
 
 
 def _mean(cells: dict, key: str):
@@ -46,220 +66,174 @@ def _mean(cells: dict, key: str):
     return sum(values) / len(values) if values else None
 
 
-def _table(groups, task, size, models) -> tuple[list[str], list[list[str]]]:
-    header = [
-        "model",
-        "family",
-        "ablation of",
-        "parameters",
-        "train images",
-        "accuracy (%)",
-        "seeds",
-        "train time (s)",
-    ]
+def _acc(cells: dict):
+    return summarise([row["accuracy"] for row in cells.values()])
+
+
+def _table(groups, t: _Task) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "family", "ablation of", "parameters", "train images",
+              "accuracy (%)", "seeds", "train time (s)"]  # fmt: skip
     rows = []
-    for m in models:
-        cells = groups.get((task, m["model"], size))
-        if not cells:
-            continue
-        acc = summarise([row["accuracy"] for row in cells.values()])
-        params, n, seconds = (_mean(cells, k) for k in ("n_parameters", "n_train", "train_seconds"))
-        rows.append(
-            [
-                m["model"],
-                m["family"],
-                m["ablation_of"] or "",
-                "—" if params is None else f"{params:.0f}",
-                f"{n:.0f}",
-                acc.text(),
-                str(acc.n),
-                f"{seconds:.1f}",
-            ]
-        )
-    rows.sort(key=lambda r: -float(r[5].split()[0]))
-    return header, rows
+    for m in t.models:
+        cells = groups.get((t.name, m["model"], t.size))
+        if cells:
+            acc = _acc(cells)
+            rows.append((acc.mean, [
+                m["model"], m["family"], m["ablation_of"] or "",
+                count(_mean(cells, "n_parameters")), count(_mean(cells, "n_train")),
+                acc.text(), str(acc.n), seconds(_mean(cells, "train_seconds")),
+            ]))  # fmt: skip
+    return header, [r for _, r in sorted(rows, key=lambda r: -r[0])]
 
 
-def _task_plots(groups, task, sizes, models, img: Path, size) -> list[tuple[str, Path]]:
-    out = []
-    mains = [m for m in models if not m["ablation"]]
+def _named(groups, t: _Task, model: str | None) -> str:
+    if model is None:
+        return "—"
+    return f"{model} {_acc(groups[(t.name, model, t.size)]).text()}"
+
+
+def _summary_row(groups, t: _Task, h: Headline) -> list:
+    twin = (h.twin_note or _named(groups, t, h.twin)) if h.twin else "— (no twin)"
+    if h.twin_test is not None:
+        diff, p, _ = h.twin_test
+        word = "significant" if p < ALPHA else "not significant"
+        twin += f" (quantum {100 * diff:+.1f} points, {word})"
+    size = "full" if t.size is None else str(t.size)
+    words, winner = h.verdict
+    return [Link(t.label, t.anchor), size, _named(groups, t, h.quantum), twin,
+            _named(groups, t, h.classical), Badge(words, winner)]  # fmt: skip
+
+
+def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
+    header = ["task", "training images", "best quantum (%)", "its classical twin (%)",
+              "best classical (%)", "verdict: best quantum vs best classical"]  # fmt: skip
+    rows = [_summary_row(groups, t, headline(groups, t.name, t.size, t.models)) for t in tasks]
+    return [
+        ("h2", "Summary", "summary"),
+        ("table", header, rows, "summary"),
+        ("p", "Accuracy: mean ± 95% confidence interval over seeds. Verdicts: paired t-test "
+              "over seeds at the 5% level. Every plot draws quantum and classical models so:"),
+        ("legend", plots.plot_legend(img / "legend.png")),
+        ("h2", "Contents", "contents"),
+        ("contents", [(f"{t.label} ({t.name})", t.anchor) for t in tasks]),
+    ]  # fmt: skip
+
+
+def _efficiency(groups, t: _Task, img: Path) -> list[tuple]:
     curves = {}
-    for m in mains:
+    for m in (m for m in t.models if not m["ablation"]):
         points = []
-        for s in sizes:
-            cells = groups.get((task, m["model"], s))
+        for s in t.sizes:
+            cells = groups.get((t.name, m["model"], s))
             if cells:
-                acc = summarise([r["accuracy"] for r in cells.values()])
+                acc = _acc(cells)
                 points.append((_mean(cells, "n_train"), acc.mean, acc.ci))
         if len(points) > 1:
             curves[m["model"]] = points
-    if curves:
-        out.append(
-            (
-                "data efficiency",
-                plots.plot_data_efficiency(
-                    curves,
-                    img / f"{task}-efficiency.png",
-                    title=f"{task}: accuracy vs training size",
-                ),
-            )
-        )
-    out += _scatters(groups, task, size, models, img)
-    out += _ablations(groups, task, size, models, img)
-    out += _confusions(groups, task, size, models, img)
-    return out
+    if not curves:
+        return []
+    families = {m["model"]: m["family"] for m in t.models if m["model"] in curves}
+    path = img / f"{t.name}-efficiency.png"
+    title = f"{t.name}: accuracy vs training size"
+    return [("img", "data efficiency", plots.plot_data_efficiency(curves, families, path, title))]
 
 
-def _scatters(groups, task, size, models, img: Path):
+def _scatters(groups, t: _Task, h: Headline, img: Path) -> list[tuple]:
+    named = {h.quantum, h.twin, h.classical} - {None}
     out = []
     for key, label, name in (
         ("n_parameters", "trainable parameters", "params"),
         ("train_seconds", "training time (s)", "time"),
     ):
         points = []
-        for m in models:
-            cells = groups.get((task, m["model"], size))
+        for m in t.models:
+            cells = groups.get((t.name, m["model"], t.size))
             x = cells and _mean(cells, key)
             if x:
-                acc = summarise([r["accuracy"] for r in cells.values()])
-                points.append((m["model"], x, acc.mean, m["family"]))
+                points.append((m["model"], x, _acc(cells).mean, m["family"], m["model"] in named))
         if points:
-            path = plots.plot_scatter(
-                points, label, img / f"{task}-{name}.png", title=f"{task}: accuracy vs {label}"
-            )
-            out.append((f"accuracy vs {label}", path))
+            title = f"{t.name}: accuracy vs {label}"
+            path = plots.plot_scatter(points, label, img / f"{t.name}-{name}.png", title=title)
+            caption = f"accuracy vs {label} (labelled: the models the verdicts name)"
+            out.append(("img", caption, path))
     return out
 
 
-def _ablations(groups, task, size, models, img: Path):
+def _ablations(groups, t: _Task, img: Path) -> list[tuple]:
     out = []
-    for main in (m for m in models if m["family"] == "quantum" and not m["ablation"]):
-        members = [main] + [m for m in models if m["ablation_of"] == main["model"]]
+    for main in (m for m in t.models if m["family"] == "quantum" and not m["ablation"]):
+        members = [main] + [m for m in t.models if m["ablation_of"] == main["model"]]
         bars = []
         for m in members:
-            cells = groups.get((task, m["model"], size))
+            cells = groups.get((t.name, m["model"], t.size))
             if cells:
-                acc = summarise([r["accuracy"] for r in cells.values()])
-                bars.append((m["model"], acc.mean, acc.ci))
+                acc = _acc(cells)
+                bars.append((m["model"], acc.mean, acc.ci, m["family"]))
         if len(bars) > 1:
-            path = plots.plot_bars(
-                bars,
-                img / f"{task}-{main['model']}-ablations.png",
-                title=f"{task}: ablations of {main['model']}",
-            )
-            out.append((f"ablations of {main['model']}", path))
+            path = img / f"{t.name}-{main['model']}-ablations.png"
+            title = f"{t.name}: ablations of {main['model']}"
+            out.append(("img", f"ablations of {main['model']}", plots.plot_bars(bars, path, title)))
     return out
 
 
-def _confusions(groups, task, size, models, img: Path):
+def _class_names(cells: dict, n: int) -> list[str]:
+    """The class names the rows carry (bench stores them), else the label numbers."""
+    names = next((r["class_names"] for r in cells.values() if r.get("class_names")), None)
+    return list(names) if names and len(names) == n else [str(i) for i in range(n)]
+
+
+def _confusions(groups, t: _Task, img: Path) -> list[tuple]:
     out = []
     for family in ("quantum", "classical"):
-        scored = []
-        for m in models:
-            cells = groups.get((task, m["model"], size))
-            if m["family"] == family and not m["ablation"] and cells:
-                scored.append(
-                    (summarise([r["accuracy"] for r in cells.values()]).mean, m["model"], cells)
-                )
-        if not scored:
+        best = _best_of(groups, t, family)
+        if best is None:
             continue
-        _, name, cells = max(scored, key=lambda t: t[0])
+        cells = groups[(t.name, best, t.size)]
         matrices = [r["confusion"] for r in cells.values() if r.get("confusion")]
         total = [
             [sum(col) for col in zip(*rows, strict=True)] for rows in zip(*matrices, strict=True)
         ]
-        labels = [str(i) for i in range(len(total))]
-        path = plots.plot_confusion(
-            total, labels, img / f"{task}-{family}-confusion.png", title=f"{name} (all seeds)"
-        )
-        out.append((f"confusion matrix of the best {family} model ({name})", path))
+        names = _class_names(cells, len(total))
+        path = img / f"{t.name}-{family}-confusion.png"
+        plots.plot_confusion(total, names, path, title=f"{best} (all seeds)")
+        out.append(("img", f"confusion matrix of the best {family} model ({best})", path))
     return out
 
 
-def _sections(rows, groups, img: Path) -> list[tuple]:
-    blocks = []
-    for task in _order(rows, "task"):
-        label = next(r.get("task_label", task) for r in rows if r["task"] == task)
-        sizes = sorted(
-            {r["size"] for r in rows if r["task"] == task},
-            key=lambda s: float("inf") if s is None else s,
-        )
-        size = None if None in sizes else max(sizes)
-        models = _models(rows, task)
-        blocks.append(("h2", f"{label} ({task})"))
-        blocks += [
-            ("p", sentence) for sentence in task_verdicts(groups, task, label, sizes, models)
-        ]
-        blocks.append(
-            (
-                "p",
-                f"Accuracy at {'the full training set' if size is None else size} "
-                "(mean ± 95% confidence interval over seeds):",
-            )
-        )
-        blocks.append(("table", *_table(groups, task, size, models)))
-        blocks += [
-            ("img", title, path)
-            for title, path in _task_plots(groups, task, sizes, models, img, size)
-        ]
-    return blocks
+def _best_of(groups, t: _Task, family: str) -> str | None:
+    scored = [
+        (_acc(groups[(t.name, m["model"], t.size)]).mean, m["model"])
+        for m in t.models
+        if m["family"] == family and not m["ablation"] and (t.name, m["model"], t.size) in groups
+    ]
+    return max(scored)[1] if scored else None
 
 
-def _markdown(blocks, root: Path) -> str:
-    out = []
-    for block in blocks:
-        kind = block[0]
-        if kind in ("h1", "h2"):
-            out.append(("# " if kind == "h1" else "## ") + block[1])
-        elif kind == "p":
-            out.append(block[1])
-        elif kind == "table":
-            header, rows = block[1], block[2]
-            out.append(
-                "\n".join(
-                    [
-                        "| " + " | ".join(header) + " |",
-                        "|" + "---|" * len(header),
-                        *("| " + " | ".join(r) + " |" for r in rows),
-                    ]
-                )
-            )
-        elif kind == "img":
-            out.append(f"![{block[1]}]({block[2].relative_to(root).as_posix()})")
-    return "\n\n".join(out) + "\n"
+def _section(groups, t: _Task, img: Path) -> list[tuple]:
+    h = headline(groups, t.name, t.size, t.models)
+    where = "the full training set" if t.size is None else f"{t.size} training images"
+    return [
+        ("h2", f"{t.label} ({t.name})", t.anchor),
+        *(("p", s) for s in task_verdicts(groups, t.name, t.label, t.sizes, t.models)),
+        ("p", f"Accuracy with {where} (mean ± 95% confidence interval over seeds):"),
+        ("table", *_table(groups, t), None),
+        *_efficiency(groups, t, img),
+        *_scatters(groups, t, h, img),
+        *_ablations(groups, t, img),
+        *_confusions(groups, t, img),
+    ]
 
 
-def _html(blocks) -> str:
-    body = []
-    for block in blocks:
-        kind = block[0]
-        if kind in ("h1", "h2"):
-            body.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
-        elif kind == "p":
-            body.append(f"<p>{html.escape(block[1])}</p>")
-        elif kind == "table":
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in block[1])
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                for r in block[2]
-            )
-            body.append(f"<table><tr>{head}</tr>{rows}</table>")
-        elif kind == "img":
-            data = base64.b64encode(block[2].read_bytes()).decode()
-            body.append(
-                f'<figure><img alt="{html.escape(block[1])}" '
-                f'src="data:image/png;base64,{data}"><figcaption>'
-                f"{html.escape(block[1])}</figcaption></figure>"
-            )
-    style = (
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}"
-        "img{max-width:100%}"
+def _intro(rows: list[dict], command: str | None) -> list[tuple]:
+    failed = sum("error" in r for r in rows)
+    text = (
+        f"Suite {', '.join(_order(rows, 'suite'))}: {len(rows) - failed} finished cells"
+        + (f", {failed} failed" if failed else "")
+        + f". Generated {time.strftime('%Y-%m-%d')} on {platform.machine()} "
+        f"({platform.python_implementation()} {platform.python_version()})."
     )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>qimage benchmark</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
-    )
+    blocks = [("h1", "qimage benchmark: quantum vs classical"), ("p", text)]
+    return blocks + ([("p", f"Reproduce with: {command}")] if command else [])
 
 
 def build_report(
@@ -273,19 +247,11 @@ def build_report(
     out = Path(out_dir) if out_dir else results_dir
     img = out / "img"
     img.mkdir(parents=True, exist_ok=True)
-    failed = sum("error" in r for r in rows)
-    suites = ", ".join(_order(rows, "suite"))
-    intro = (
-        f"Suite {suites}: {len(rows) - failed} finished cells"
-        + (f", {failed} failed" if failed else "")
-        + f". Generated {time.strftime('%Y-%m-%d')} on {platform.machine()} "
-        f"({platform.python_implementation()} {platform.python_version()})."
-    )
-    blocks = [("h1", "qimage benchmark: quantum vs classical"), ("p", intro)]
-    if command:
-        blocks.append(("p", f"Reproduce with: {command}"))
-    blocks += _sections(rows, group(rows), img)
+    groups, tasks = group(rows), _tasks([r for r in rows if "error" not in r] or rows)
+    blocks = _intro(rows, command) + _summary(groups, tasks, img)
+    for t in tasks:
+        blocks += _section(groups, t, img)
     md, page = out / "report.md", out / "report.html"
-    md.write_text(_markdown(blocks, out))
-    page.write_text(_html(blocks))
+    md.write_text(markdown(blocks, out))
+    page.write_text(html_page(blocks))
     return {"markdown": md, "html": page}

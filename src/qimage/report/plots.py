@@ -1,16 +1,31 @@
-"""Plots of a training run (matplotlib is imported here, lazily, never by ``import qimage``)."""
+"""The report's plots (matplotlib is imported here, lazily, never by ``import qimage``).
+
+Every plot draws families with :mod:`qimage.report.style` (the report's one legend) and
+prints axis ticks as plain numbers (:func:`qimage.report.fmt.plain`).
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+from qimage.report.fmt import plain
+from qimage.report.labels import place_labels
+from qimage.report.style import FAMILIES, style
+
 __all__ = [
+    "DPI",
     "plot_bars",
     "plot_confusion",
     "plot_data_efficiency",
     "plot_history",
+    "plot_legend",
     "plot_scatter",
+    "scatter_figure",
 ]
+
+DPI = 110
+_AREA = {True: 40, False: 18}  # scatter marker areas (points^2): named, other
 
 
 def _pyplot():
@@ -20,6 +35,23 @@ def _pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig, path) -> Path:
+    fig.savefig(path, dpi=DPI)
+    _pyplot().close(fig)
+    return Path(path)
+
+
+def _log_axis(axis, low: float, high: float) -> None:
+    """A log axis with a few plain-number ticks: 1-2-5 steps, or every digit within a decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    decades = math.log10(high / low) if low > 0 and high > low else 0
+    subs = (1.0,) if decades > 3 else (1.0, 2.0, 5.0) if decades > 1 else tuple(range(1, 10))
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: plain(v)))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_history(rows: list[dict], path: str | Path, title: str = "") -> Path:
@@ -38,79 +70,153 @@ def plot_history(rows: list[dict], path: str | Path, title: str = "") -> Path:
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
 def plot_confusion(confusion: list[list[int]], class_names, path: str | Path, title="") -> Path:
-    """A confusion matrix (rows true, columns predicted) with counts in the cells, as a PNG."""
+    """A confusion matrix (rows true, columns predicted) with counts in the cells, as a PNG.
+
+    Long class names (``"Ankle boot"``) are slanted on the predicted axis.
+    """
     plt = _pyplot()
-    n = len(class_names)
-    fig, ax = plt.subplots(figsize=(0.5 * n + 2.5, 0.5 * n + 2))
+    n, longest = len(class_names), max(len(c) for c in class_names)
+    margin = 0.07 * longest
+    fig, ax = plt.subplots(figsize=(0.5 * n + 2.5 + margin, 0.5 * n + 2 + margin))
     image = ax.imshow(confusion, cmap="Blues")
     top = max(max(row) for row in confusion) or 1
     for i, row in enumerate(confusion):
         for j, value in enumerate(row):
             color = "white" if value > top / 2 else "black"
             ax.text(j, i, str(value), ha="center", va="center", fontsize=8, color=color)
-    ax.set_xticks(range(n), class_names)
+    slant = {"rotation": 40, "ha": "right"} if longest > 2 else {}
+    ax.set_xticks(range(n), class_names, **slant)
     ax.set_yticks(range(n), class_names)
     ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
 
 
-def plot_data_efficiency(curves: dict, path: str | Path, title: str = "") -> Path:
-    """Accuracy vs training-set size: ``curves[model] = [(n, mean, ci), ...]``."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for model, points in sorted(curves.items()):
-        n, mean, ci = zip(*sorted(points), strict=True)
-        ax.errorbar(n, mean, yerr=ci, marker="o", capsize=3, label=model)
-    ax.set_xscale("log")
-    ax.set(xlabel="training images", ylabel="test accuracy", title=title or "data efficiency")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+def _family_lines(families: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """``model -> (colour, line style, marker)``: the family's style, a shade per model."""
+    out, seen = {}, {}
+    for model in sorted(families, key=lambda m: (families[m] != "quantum", m)):
+        s = style(families[model])
+        k = seen[families[model]] = seen.get(families[model], -1) + 1
+        out[model] = (s.member(k)[0], s.line, s.member(k)[1])
+    return out
 
 
-def plot_scatter(
-    points: list[tuple[str, float, float, str]], xlabel: str, path, title="", log_x: bool = True
+def plot_data_efficiency(
+    curves: dict, families: dict[str, str], path: str | Path, title: str = ""
 ) -> Path:
-    """Labelled points ``(label, x, accuracy, family)``, coloured by family."""
+    """Accuracy vs training-set size: ``curves[model] = [(n, mean, ci), ...]``.
+
+    Quantum models are solid purple lines with circles, classical ones dashed green lines
+    with squares; the legend lists quantum models first.
+    """
     plt = _pyplot()
-    colours = {"quantum": "tab:purple", "classical": "tab:green"}
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for label, x, y, family in points:
-        ax.scatter([x], [y], color=colours.get(family, "grey"))
-        ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    sizes = sorted({n for points in curves.values() for n, _, _ in points})
+    for model, (colour, line, marker) in _family_lines(families).items():
+        if model in curves:
+            n, mean, ci = zip(*sorted(curves[model]), strict=True)
+            ax.errorbar(n, mean, yerr=ci, color=colour, linestyle=line, marker=marker,
+                        capsize=3, markersize=5, label=model)  # fmt: skip
+    ax.set_xscale("log")
+    _sizes_axis(ax.xaxis, sizes)
+    ax.set(xlabel="training images", ylabel="test accuracy", title=title or "data efficiency")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _sizes_axis(axis, sizes: list[float]) -> None:
+    """Ticks exactly at the measured training sizes, as plain numbers."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    axis.set_major_locator(FixedLocator(sizes))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: plain(v)))
+    axis.set_minor_locator(NullLocator())
+
+
+def scatter_figure(points: list[tuple], xlabel: str, title: str = "", log_x: bool = True):
+    """The figure of :func:`plot_scatter` and its label artists (for checks before saving)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4), dpi=DPI)
+    for _, x, y, family, named in points:
+        s = style(family)
+        ax.scatter([x], [y], color=s.colour, marker=s.marker, s=_AREA[named],
+                   alpha=0.8 if named else 0.4, zorder=4 if family == "quantum" else 3)  # fmt: skip
+    xs = [p[1] for p in points]
     if log_x:
         ax.set_xscale("log")
+        ax.margins(x=0.15)
+        _log_axis(ax.xaxis, min(xs), max(xs))
     ax.set(xlabel=xlabel, ylabel="test accuracy", title=title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return fig, _annotate(fig, ax, [p for p in points if p[4]], points)
 
 
-def plot_bars(bars: list[tuple[str, float, float]], path, title: str = "") -> Path:
-    """Accuracy bars with 95% intervals: ``(label, mean, ci)``."""
+def _annotate(fig, ax, named: list[tuple], points: list[tuple]) -> list:
+    """Labels for the named points, placed clear of each other and of every marker."""
+    renderer = fig.canvas.get_renderer()
+    anchors = [tuple(ax.transData.transform((p[1], p[2]))) for p in named]
+    sizes = []
+    for label, *_ in named:
+        probe = ax.text(0, 0, label, fontsize=8)
+        box = probe.get_window_extent(renderer)
+        sizes.append((box.width, box.height))
+        probe.remove()
+    obstacles = []
+    for p in points:
+        x, y = ax.transData.transform((p[1], p[2]))
+        r = math.sqrt(_AREA[p[4]]) / 2 * DPI / 72 + 1  # marker area is in points squared
+        obstacles.append((x - r, y - r, x + r, y + r))
+    boxes = place_labels(anchors, sizes, tuple(ax.bbox.extents), obstacles)
+    leader = {"arrowstyle": "-", "lw": 0.5, "color": "grey"}
+    out = []
+    for (label, *_), (x, y), box in zip(named, anchors, boxes, strict=True):
+        far = math.dist((x, y), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)) > 40
+        text = ax.annotate(label, (x, y), xycoords="figure pixels", xytext=(box[0], box[1]),
+                           textcoords="figure pixels", fontsize=8, ha="left", va="bottom",
+                           arrowprops=leader if far else None)  # fmt: skip
+        out.append(text)
+    return out
+
+
+def plot_scatter(points: list[tuple], xlabel: str, path, title="", log_x: bool = True) -> Path:
+    """Points ``(label, x, accuracy, family, named)`` in their family's style; only the named
+    ones (those the verdicts speak of) are labelled, the others are faint."""
+    fig, _ = scatter_figure(points, xlabel, title, log_x)
+    return _save(fig, path)
+
+
+def plot_bars(bars: list[tuple[str, float, float, str]], path, title: str = "") -> Path:
+    """Accuracy bars with 95% intervals, coloured by family: ``(label, mean, ci, family)``."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(bars) + 1.5), 3.5))
-    labels, means, cis = zip(*bars, strict=True)
-    ax.bar(range(len(bars)), means, yerr=cis, capsize=4, color="tab:purple", alpha=0.8)
+    labels, means, cis, families = zip(*bars, strict=True)
+    colours = [style(f).colour for f in families]
+    ax.bar(range(len(bars)), means, yerr=cis, capsize=4, color=colours, alpha=0.85)
     ax.set_xticks(range(len(bars)), labels, rotation=20, ha="right", fontsize=8)
     ax.set(ylabel="test accuracy", title=title, ylim=(0, 1))
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path)
+
+
+def plot_legend(path) -> Path:
+    """The report's legend: how quantum and classical models are drawn in every plot."""
+    from matplotlib.lines import Line2D
+
+    plt = _pyplot()
+    fig = plt.figure(figsize=(4.2, 0.45))
+    handles = [
+        Line2D([], [], color=s.colour, linestyle=s.line, marker=s.marker, label=f"{name} models")
+        for name, s in FAMILIES.items()
+    ]
+    fig.legend(handles=handles, loc="center", ncol=len(handles), frameon=False, fontsize=10)
+    return _save(fig, path)

@@ -4,32 +4,39 @@ For each task, at its largest training size: where the best quantum-only model s
 against its matched classical twin and against the best classical model; what removing
 entanglement and freezing the circuit change; and, at the smallest size, whether quantum
 models are ahead of their twins (data efficiency). Every comparison states its paired test.
+
+A twin more than :data:`TWIN_RATIO` times larger or smaller in trainable parameters than its
+model is no fair match (the smallest MLP on 784 pixels has 805 parameters): no verdict is
+drawn against it, and the report says why.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from qimage.report.stats import paired_test, summarise
+from qimage.report.fmt import p_value, points
+from qimage.report.stats import Summary, paired_test, summarise
 
-__all__ = ["ALPHA", "task_verdicts"]
+__all__ = ["ALPHA", "TWIN_RATIO", "Headline", "headline", "task_verdicts", "twin_mismatch"]
 
 ALPHA = 0.05  # significance level of the paired tests
+TWIN_RATIO = 2.0  # a twin further than this factor from its model's size is not compared
 
 
 def _acc(cells: dict) -> dict[int, float]:
     return {seed: row["accuracy"] for seed, row in cells.items()}
 
 
+def _summary(groups, task, size, model: str) -> Summary:
+    return summarise(list(_acc(groups[(task, model, size)]).values()))
+
+
 def _significance(p: float, n: int) -> str:
     if math.isnan(p):
         return f"untested ({n} seed{'s' if n != 1 else ''})"
     word = "significant" if p < ALPHA else "not significant"
-    return f"{word}, paired t-test over {n} seeds, p = {p:.3g}"
-
-
-def _points(diff: float) -> str:
-    return f"{abs(100 * diff):.1f} points {'above' if diff > 0 else 'below'}"
+    return f"{word}, paired t-test over {n} seeds, {p_value(p)}"
 
 
 def _compare(groups, task, size, a: str, b: str) -> tuple[float, float, int] | None:
@@ -44,22 +51,74 @@ def _params(groups, task, size, name: str) -> int | None:
     return counts.pop() if len(counts) == 1 else None
 
 
-def _size_note(groups, task, size, model: str, twin: str) -> str:
-    """A warning when a "matched" twin is far from the model's size (e.g. the smallest MLP
-    on 784 pixels has 805 parameters), so a verdict against it is read with that in mind."""
+def twin_mismatch(groups, task, size, model: str, twin: str) -> str | None:
+    """Why no verdict is drawn against ``twin``, or None when it is a fair match.
+
+    Models without a parameter count (kernel machines) are matched by construction.
+    """
     a, b = _params(groups, task, size, model), _params(groups, task, size, twin)
-    if not a or not b or max(a, b) <= 1.5 * min(a, b):
-        return ""
-    return f"; beware, {a} trainable parameters against the twin's {b}"
+    if not a or not b or max(a, b) <= TWIN_RATIO * min(a, b):
+        return None
+    return f"not compared: twin has {b} parameters against {a}"
 
 
 def _best(groups, task, size, models, predicate) -> str | None:
     scored = [
-        (summarise(list(_acc(groups[(task, m["model"], size)]).values())).mean, m["model"])
+        (_summary(groups, task, size, m["model"]).mean, m["model"])
         for m in models
         if predicate(m) and (task, m["model"], size) in groups
     ]
     return max(scored)[1] if scored else None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A task's headline at one size: best quantum model, its twin, best classical model.
+
+    ``twin_test`` and ``classical_test`` are ``(quantum - other, p, n)``; ``twin_note`` says
+    why the twin is not compared (then ``twin_test`` is None).
+    """
+
+    size: int | None
+    quantum: str | None = None
+    twin: str | None = None
+    twin_note: str | None = None
+    twin_test: tuple | None = None
+    classical: str | None = None
+    classical_test: tuple | None = None
+
+    @property
+    def verdict(self) -> tuple[str, str]:
+        """``(words, winner)``: the best quantum vs the best classical model; winner is
+        ``"quantum"``, ``"classical"`` or ``"even"``."""
+        if self.classical_test is None:
+            return ("no comparison", "even")
+        diff, p, _ = self.classical_test
+        if math.isnan(p) or p >= ALPHA:
+            return ("no significant difference", "even")
+        return ("quantum ahead", "quantum") if diff > 0 else ("classical ahead", "classical")
+
+
+def headline(groups: dict, task: str, size, models: list[dict]) -> Headline:
+    """The best quantum model, its twin and the best classical model of ``task`` at ``size``."""
+    quantum = _best(
+        groups, task, size, models, lambda m: m["family"] == "quantum" and not m["ablation"]
+    )
+    classical = _best(groups, task, size, models, lambda m: m["family"] == "classical")
+    if quantum is None:
+        return Headline(size, classical=classical)
+    twin = next(m for m in models if m["model"] == quantum)["twin"]
+    twin = twin if twin and (task, twin, size) in groups else None
+    note = twin and twin_mismatch(groups, task, size, quantum, twin)
+    return Headline(
+        size,
+        quantum,
+        twin,
+        note,
+        None if note or not twin else _compare(groups, task, size, quantum, twin),
+        classical,
+        classical and _compare(groups, task, size, quantum, classical),
+    )
 
 
 def _size_text(size) -> str:
@@ -91,24 +150,36 @@ def _efficiency(groups, task, sizes, models) -> str | None:
     small = min((s for s in sizes if s is not None), default=None)
     if small is None:
         return None
-    parts = []
+    parts, ahead = [], False
     for m in models:
         if m["family"] != "quantum" or m["ablation"] or not m["twin"]:
             continue
+        note = twin_mismatch(groups, task, small, m["model"], m["twin"])
         cmp = _compare(groups, task, small, m["model"], m["twin"])
-        if cmp is not None:
+        if note and cmp is not None:
+            parts.append(f"{m['model']} against its twin: {note}")
+        elif cmp is not None:
             diff, p, n = cmp
-            note = _size_note(groups, task, small, m["model"], m["twin"])
-            parts.append(f"{m['model']} is {_points(diff)} its twin ({_significance(p, n)}{note})")
+            ahead |= diff > 0 and p < ALPHA
+            parts.append(f"{m['model']} is {points(diff)} its twin ({_significance(p, n)})")
     if not parts:
         return None
-    ahead = any("above" in p and "not significant" not in p and "untested" not in p for p in parts)
-    answer = (
-        "a quantum model is significantly ahead of its twin"
-        if ahead
-        else "no quantum model is significantly ahead of its twin"
+    answer = "a quantum model is" if ahead else "no quantum model is"
+    return (
+        f"Data efficiency: with {small} training images, {'; '.join(parts)}. "
+        f"So {answer} significantly ahead of a fairly matched twin there."
     )
-    return f"Data efficiency: with {small} training images, {'; '.join(parts)}. So {answer} there."
+
+
+def _twin_clause(h: Headline) -> str:
+    if h.twin is None:
+        return ""
+    if h.twin_note:
+        return f"; against its classical twin ({h.twin}): {h.twin_note}"
+    if h.twin_test is None:
+        return ""
+    diff, p, n = h.twin_test
+    return f", {points(diff)} its matched classical twin ({h.twin}; {_significance(p, n)})"
 
 
 def task_verdicts(
@@ -116,34 +187,20 @@ def task_verdicts(
 ) -> list[str]:
     """The verdict sentences of one task. ``models`` holds each model's metadata row."""
     size = None if None in sizes else max(sizes)
-    out = []
-    main = _best(
-        groups, task, size, models, lambda m: m["family"] == "quantum" and not m["ablation"]
-    )
-    classical = _best(groups, task, size, models, lambda m: m["family"] == "classical")
-    if main is not None:
-        meta = next(m for m in models if m["model"] == main)
-        acc = summarise(list(_acc(groups[(task, main, size)]).values()))
-        sentence = (
-            f"On {label} with {_size_text(size)}, the best quantum model ({main}) "
-            f"reaches {acc.text()}%"
-        )
-        cmp = meta["twin"] and _compare(groups, task, size, main, meta["twin"])
-        if cmp:
-            diff, p, n = cmp
-            note = _size_note(groups, task, size, main, meta["twin"])
-            sentence += (
-                f", {_points(diff)} its matched classical twin ({meta['twin']}; "
-                f"{_significance(p, n)}{note})"
-            )
-        out.append(sentence + ".")
-        out += _ablation_sentences(groups, task, size, main, models)
-    if classical is not None and main is not None:
-        diff, p, n = _compare(groups, task, size, main, classical)
-        best = summarise(list(_acc(groups[(task, classical, size)]).values()))
+    h, out = headline(groups, task, size, models), []
+    if h.quantum is not None:
+        acc = _summary(groups, task, size, h.quantum)
         out.append(
-            f"The best classical model ({classical}) reaches {best.text()}%; the best "
-            f"quantum model is {_points(diff)} it ({_significance(p, n)})."
+            f"On {label} with {_size_text(size)}, the best quantum model ({h.quantum}) "
+            f"reaches {acc.text()}%{_twin_clause(h)}."
+        )
+        out += _ablation_sentences(groups, task, size, h.quantum, models)
+    if h.classical_test is not None:
+        diff, p, n = h.classical_test
+        best = _summary(groups, task, size, h.classical)
+        out.append(
+            f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
+            f"quantum model is {points(diff)} it ({_significance(p, n)})."
         )
     efficiency = _efficiency(groups, task, sizes, models)
     if efficiency:
