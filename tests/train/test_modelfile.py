@@ -155,3 +155,14 @@ class TestVersions:
         _, _, path = _saved(tmp_path, data)
         path.rename(tmp_path / "model.safetensors")
         assert load_model(tmp_path).config.name == "qnn"
+
+
+def test_predict_names_the_classes(tmp_path, data):
+    """``ModelFile.predict`` gives class names, the argmax of ``predict_proba``."""
+    model, cfg, _ = _saved(tmp_path, data)
+    info = {"class_names": ["zero", "one", "two"]}
+    path = save_model(tmp_path / "n.safetensors", model, cfg, data.pipeline, info)
+    loaded = load_model(path)
+    images = torch.rand(4, 8, 8).numpy() * 16
+    expected = [info["class_names"][i] for i in loaded.predict_proba(images).argmax(1)]
+    assert loaded.predict(images) == expected

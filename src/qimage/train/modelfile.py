@@ -61,6 +61,13 @@ class ModelFile:
         return self.config.family.objective.proba(outputs).cpu().numpy()
 
 
+    def predict(self, images: np.ndarray, execution: Execution | None = None) -> list[str]:
+        """The most probable class name of each raw image ``(N, H, W)``."""
+        proba = self.predict_proba(images, execution)
+        names = self.info.get("class_names") or [str(c) for c in range(proba.shape[1])]
+        return [names[i] for i in proba.argmax(axis=1)]
+
+
 def save_model(
     path: str | Path,
     model: nn.Module,
