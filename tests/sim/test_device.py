@@ -199,16 +199,44 @@ def _clear_caches() -> None:
                     value.cache_clear()
 
 
+def _functions() -> list[type]:
+    """The engine's ``torch.autograd.Function`` classes."""
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("qimage.sim"):
+            for value in vars(module).values():
+                if isinstance(value, type) and issubclass(value, torch.autograd.Function):
+                    found.add(value)
+    return sorted(found - {torch.autograd.Function}, key=lambda f: f.__qualname__)
+
+
+def _meta_backward(backward):
+    """``backward`` run under a meta default device: autograd runs backward passes outside
+    the caller's default-device mode, so without this they would escape the check."""
+
+    def wrapped(ctx, *grads):
+        with torch.device("meta"):
+            return backward(ctx, *grads)
+
+    return staticmethod(wrapped)
+
+
 @contextlib.contextmanager
 def meta_default():
-    """PyTorch's default device set to ``meta`` (restored afterwards), caches cleared."""
+    """PyTorch's default device set to ``meta`` in forward and backward passes (restored
+    afterwards), caches cleared."""
     previous = torch.get_default_device()
+    saved = {f: f.__dict__["backward"] for f in _functions() if "backward" in f.__dict__}
     _clear_caches()
+    for function, backward in saved.items():
+        function.backward = _meta_backward(backward.__func__)
     torch.set_default_device("meta")
     try:
         yield
     finally:
         torch.set_default_device(None if previous == torch.device("cpu") else previous)
+        for function, backward in saved.items():
+            function.backward = backward
         _clear_caches()
 
 
@@ -218,6 +246,28 @@ def test_meta_default_catches_a_tensor_made_without_a_device():
     with meta_default(), pytest.raises((RuntimeError, NotImplementedError)):
         (x * torch.ones(3, dtype=torch.float64)).tolist()
     assert torch.ones(1).device == torch.device("cpu")
+
+
+def test_meta_default_reaches_backward_passes():
+    """Backward passes of the engine's autograd functions see the meta default too."""
+    from qimage.sim.shift import ParameterShift
+
+    seen = []
+    original = ParameterShift.__dict__["backward"]
+
+    def spy(ctx, grad):
+        seen.append(torch.empty(0).device)
+        return original.__func__(ctx, grad)
+
+    ParameterShift.backward = staticmethod(spy)
+    try:
+        with meta_default():
+            w = torch.tensor([0.4, 0.1, -0.3, 0.9], **CPU, requires_grad=True)
+            out = run(_trainable(), None, w, diff_method="parameter-shift")
+            torch.autograd.grad(out.sum(), w)
+    finally:
+        ParameterShift.backward = original
+    assert seen == [torch.device("meta")] and len(_functions()) >= 5
 
 
 @pytest.mark.parametrize("case", list(CASES))

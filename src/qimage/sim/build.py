@@ -303,7 +303,8 @@ def folded_state(plan: Plan, tensors: list, dtype, device) -> torch.Tensor:
         if wire in starts:
             block = plan.blocks[starts[wire]]
             t = tensors[starts[wire]]
-            column = t[..., 0] if block.kind == "dense" else t * _unit(t.shape[-1], t.dtype, t.device)
+            unit = _unit(t.shape[-1], t.dtype, t.device)
+            column = t[..., 0] if block.kind == "dense" else t * unit
             wire += len(block.wires)
         else:
             column, wire = zero, wire + 1

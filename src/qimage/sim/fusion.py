@@ -347,6 +347,10 @@ def _auto_group(ops: tuple[OpInfo, ...], n: int) -> int:
     return MAX_GROUP
 
 
+def _host(values: list, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(values, dtype=dtype, device=HOST)
+
+
 @functools.lru_cache(maxsize=128)
 def compile_plan(circuit: Circuit, max_group: int | None = None, fuse: bool = True) -> Plan:
     """Compile a circuit once; repeated runs of the same circuit reuse the plan.
@@ -370,12 +374,8 @@ def compile_plan(circuit: Circuit, max_group: int | None = None, fuse: bool = Tr
         ops=ops,
         blocks=tuple(blocks),
         folded=_folded(blocks),
-        x_index=torch.tensor(
-            [circuit.n_inputs if p.x is None else p.x for p in params], dtype=torch.long, device=HOST
-        ),
-        w_index=torch.tensor(
-            [circuit.n_weights if p.w is None else p.w for p in params], dtype=torch.long, device=HOST
-        ),
-        scale=torch.tensor([p.scale for p in params], dtype=torch.float64, device=HOST),
+        x_index=_host([circuit.n_inputs if p.x is None else p.x for p in params], torch.long),
+        w_index=_host([circuit.n_weights if p.w is None else p.w for p in params], torch.long),
+        scale=_host([p.scale for p in params], torch.float64),
         slot_rule=tuple(op.gate.shift_rule for op in ops for _ in op.slots),
     )

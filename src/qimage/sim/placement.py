@@ -7,6 +7,7 @@ dtype) once and keeps the copy in a dict owned by the constant's owner: no step 
 constant host-to-device again, and the copies live exactly as long as the plan or gate.
 
 Example:
+    >>> import torch
     >>> copies = {}
     >>> index = torch.arange(4, device="cpu")
     >>> placed(copies, index, torch.device("cpu")) is index

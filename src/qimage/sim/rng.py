@@ -6,6 +6,7 @@ on that device; without one, each draw uses PyTorch's default generator of that 
 :func:`device_generator` makes a seeded generator for a device, for the layers above.
 
 Example:
+    >>> import torch
     >>> gen = device_generator(7, "cpu")
     >>> check_generator(gen, torch.device("cpu")) is gen
     True

@@ -34,7 +34,8 @@ def _terms(rules, slots: list[int], angles: torch.Tensor) -> tuple[torch.Tensor,
     pairs = [(s, shift, c) for s in slots for c, shift in rules[s]]
     kw = {"dtype": angles.dtype, "device": angles.device}
     target = torch.tensor([p[0] for p in pairs], device=angles.device)
-    return target, torch.tensor([p[1] for p in pairs], **kw), torch.tensor([p[2] for p in pairs], **kw)
+    shifts = torch.tensor([p[1] for p in pairs], **kw)
+    return target, shifts, torch.tensor([p[2] for p in pairs], **kw)
 
 
 def shift_batches(evaluate, rules, slots, angles, grad, out, chunk=None) -> torch.Tensor:
