@@ -205,7 +205,7 @@ def slot_angles(circuit: Circuit, x, w, real) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=256)
 def _kraus_on(channel: str, p: float, dtype, device) -> tuple[torch.Tensor, ...]:
-    """:func:`kraus` in ``dtype`` on ``device``, made once per step's worth of gates."""
+    """:func:`kraus` in ``dtype`` on ``device``, cached: every noisy gate of every step uses it."""
     with torch.inference_mode(False):
         return tuple(k.to(dtype) for k in kraus(channel, p, device))
 
