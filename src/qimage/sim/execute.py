@@ -267,7 +267,7 @@ def run(
         out = _black_box(evaluate, diff_method, plan, needs, generator, angles, needs_grad)
     elif needs_grad and diff_method == "spsa":
         out = BlackBoxGradient.apply(
-            lambda a: ex.evaluate_rows(a, _rows(state, a.shape[0])),
+            lambda a: ex.evaluate_rows(*_aligned(a, state)),
             "spsa",
             plan.slot_rule,
             needs,
@@ -286,6 +286,13 @@ def run(
     else:
         out = ex.evaluate(angles, state)
     return out.expand(batch, -1) if out.shape[0] != batch else out
+
+
+def _aligned(angles: torch.Tensor, state: torch.Tensor | None) -> tuple:
+    """Angle rows and the state for them: shared angles run once per prepared state."""
+    if state is not None and angles.shape[0] == 1 < state.shape[0]:
+        angles = angles.expand(state.shape[0], -1)
+    return angles, _rows(state, angles.shape[0])
 
 
 def _rows(state: torch.Tensor | None, rows: int) -> torch.Tensor | None:
