@@ -70,12 +70,15 @@ def _read_picture(path: Path) -> np.ndarray:
 
 
 def _print_rows(path: Path, probs: np.ndarray, names: list[str], notes) -> None:
+    """One line per image on stdout; how a picture was prepared goes to stderr, so that
+    stdout stays one parseable line per image."""
+    for note in notes:
+        print(f"qimage: note: {path}: {note}", file=sys.stderr)
     for i, row in enumerate(probs):
         label = f"{path}[{i}]" if len(probs) > 1 else str(path)
         best = int(row.argmax())
         spread = "  ".join(f"{n}:{p:.3f}" for n, p in zip(names, row, strict=True))
-        note = f"  ({'; '.join(notes)})" if notes else ""
-        print(f"{label}: class {names[best]} (p={row[best]:.3f})  {spread}{note}")
+        print(f"{label}: class {names[best]} (p={row[best]:.3f})  {spread}")
 
 
 def run_predict(args) -> int:
