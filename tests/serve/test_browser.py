@@ -80,6 +80,7 @@ def page(server):
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(server[0] + "/")
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        page.browser_ = browser
         yield page
         browser.close()
 
@@ -166,3 +167,22 @@ def test_undo_and_clear(page, tmp_path):
     page.click("#undo")
     _check(page, tmp_path, "draw a digit" in page.inner_text("#error"), "undo removed the stroke")
     assert _renders(page) >= before - 1
+
+
+def test_a_finger_draws_too(page, server, tmp_path):
+    """Touch events (through Chromium's own input pipeline) draw a stroke and get an answer."""
+    touch = page.browser_.new_page(has_touch=True, viewport={"width": 800, "height": 900})
+    try:
+        touch.goto(server[0] + "/")
+        touch.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        box = touch.locator("#canvas").bounding_box()
+        cdp = touch.context.new_cdp_session(touch)
+        points = [(box["x"] + 140, box["y"] + y) for y in range(40, 250, 15)]
+        for kind, (x, y) in [("touchStart", points[0])] + [("touchMove", p) for p in points[1:]]:
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        touch.wait_for_function("Number(document.body.dataset.renders) > 0", timeout=60_000)
+        bars = touch.eval_on_selector_all("#bars .bar", "e => e.map(b => Number(b.dataset.prob))")
+        _check(touch, tmp_path, abs(sum(bars) - 1) < 1e-6, f"touch: bars {bars}")
+    finally:
+        touch.close()

@@ -43,17 +43,26 @@ function point(event) {
           (event.clientY - box.top) * canvas.height / box.height];
 }
 
+let active = null;  // the pointer drawing the current stroke
 canvas.addEventListener("pointerdown", (event) => {
-  canvas.setPointerCapture(event.pointerId);
+  if (active !== null) return;
+  active = event.pointerId;
+  try { canvas.setPointerCapture(event.pointerId); } catch (err) { /* synthetic pointer */ }
   strokes.push([point(event)]);
   paint();
 });
 canvas.addEventListener("pointermove", (event) => {
-  if (!canvas.hasPointerCapture(event.pointerId) || !strokes.length) return;
+  if (event.pointerId !== active) return;
   strokes[strokes.length - 1].push(point(event));
   paint();
 });
-canvas.addEventListener("pointerup", () => explain());
+for (const type of ["pointerup", "pointercancel"]) {
+  canvas.addEventListener(type, (event) => {
+    if (event.pointerId !== active) return;
+    active = null;
+    explain();
+  });
+}
 $("undo").addEventListener("click", () => { strokes.pop(); paint(); explain(); });
 $("clear").addEventListener("click", () => { strokes.length = 0; paint(); explain(); });
 $("shots").addEventListener("input", () => {
