@@ -139,3 +139,27 @@ def test_non_finite_or_broken_json_gets_422(client, raw):
 def test_a_huge_body_gets_413(client):
     response = client.post("/api/explain", content=b" " * (5 * 2**20))
     assert response.status_code == 413 and "bytes" in response.json()["detail"]
+
+
+def test_a_classical_model_gets_the_prepared_image_and_bars(tmp_path, drawing):
+    """A model without a circuit is served too: no circuit, readout or gradient panels."""
+    import dataclasses
+    import warnings
+
+    from qimage.serve.app import create_app
+    from qimage.train import load_model, preset_run_config, run_experiment
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette: httpx -> httpx2
+        from fastapi.testclient import TestClient
+
+    cfg = preset_run_config("digits", "logreg")
+    cfg.train = dataclasses.replace(cfg.train, epochs=2)
+    run_experiment(cfg, tmp_path)
+    loaded = load_model(tmp_path)
+    client = TestClient(create_app(loaded))
+    assert client.get("/api/model").json()["qnn"] is False
+    data = _explain(client, drawing)
+    assert sorted(data) == ["classes", "notes", "prepared"]
+    expected = loaded.predict_proba(prepare_drawing(drawing, (8, 8)).pixels[None])[0]
+    np.testing.assert_allclose(data["classes"]["mean"], expected, atol=1e-6)

@@ -302,6 +302,10 @@ async function start() {
   const acc = model.test_accuracy ? `, test accuracy ${(100 * model.test_accuracy).toFixed(1)}%` : "";
   $("model-line").textContent = `Model: ${model.model}${acc}; images ${model.image_shape.join("x")}.`;
   model.class_names.forEach((name, c) => $("label").appendChild(new Option(name, c)));
+  if (!model.qnn) {  // circuit, readout and gradient panels are for the quantum-only QNN
+    for (const id of ["circuit-panel", "readout-panel", "gradient-panel"]) $(id).hidden = true;
+    $("encoding").parentNode.hidden = true;
+  }
   document.body.dataset.ready = "1";
 }
 start();
