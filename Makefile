@@ -1,10 +1,10 @@
-# The two quick-start commands: `make demo` and `make test`. Each creates .venv on first use.
+# The quick-start commands: `make demo`, `make test`, `make serve`; each creates .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test serve lint bench venv clean
 
 $(STAMP): pyproject.toml constraints-cpu.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+serve: $(STAMP)
+	$(BIN)/qimage serve --open
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
