@@ -34,10 +34,11 @@ def single_thread():
     [
         QuantumKernelPCA(random_state=0),
         QuantumKernelPCA(kernel="projected", encoder="angle", bandwidth=0.3, random_state=0),
+        KernelPCA(kernel="rbf"),
     ]
 )
 def test_sklearn_estimator_checks(estimator, check):
-    """QuantumKernelPCA passes scikit-learn's estimator checks."""
+    """QuantumKernelPCA and the preprocessing step pass scikit-learn's estimator checks."""
     check(estimator)
 
 
