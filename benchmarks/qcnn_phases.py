@@ -39,6 +39,7 @@ from qimage.models import QuantumLayer
 from qimage.sim import Execution
 
 OUT = Path(__file__).parent / "results" / "qcnn_phases.json"
+PLOT = Path(__file__).parents[1] / "docs" / "img" / "qcnn_phases.png"
 BUDGETS = (10, 100, 1000)
 _H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
 _BASIS = np.stack([_H, _H @ np.diag([1, -1j]), np.eye(2)])  # rotate X, Y, Z onto Z
@@ -152,6 +153,51 @@ def run_seed(data, seed: int, budgets) -> dict:
     return row
 
 
+@torch.no_grad()
+def _probabilities(model, states) -> np.ndarray:
+    return torch.sigmoid(model(torch.as_tensor(states, dtype=torch.complex128))).numpy()
+
+
+def plot_phase_diagram(data, grid: int, seed: int, path: Path) -> None:
+    """String order (the labels) beside the QCNN's P(SPT) over the (h1, h2) grid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train, _ = data.split(0.5, seed=seed)
+    model = train_qcnn(data.states[train], data.labels[train], seed)
+    extent = (data.h[:, 0].min(), data.h[:, 0].max(), data.h[:, 1].min(), data.h[:, 1].max())
+    panels = [
+        (data.string_order, "string order parameter (label: > 0.5)"),
+        (_probabilities(model, data.states), "QCNN P(SPT), exact <Z>"),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), constrained_layout=True)
+    for ax, (values, title) in zip(axes, panels, strict=True):
+        image = ax.imshow(
+            values.reshape(grid, grid),
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            vmin=0,
+            vmax=1,
+            cmap="viridis",
+        )
+        ax.contour(
+            data.string_order.reshape(grid, grid),
+            levels=[0.5],
+            colors="white",
+            extent=extent,
+            origin="lower",
+        )
+        ax.set(title=title, xlabel="h1", ylabel="h2")
+    axes[1].scatter(*data.h[train].T, s=4, c="red", label="training states")
+    axes[1].legend(loc="upper right", fontsize=7)
+    fig.colorbar(image, ax=axes, shrink=0.8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
 def table(rows, budgets) -> str:
     def cell(values):
         return f"{100 * np.mean(values):.1f} ± {100 * np.std(values):.1f}"
@@ -175,11 +221,15 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=16, help="points per axis of (h1, h2)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--plot-only", action="store_true", help="only the phase-diagram PNG")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     start = time.time()
     h1, h2 = np.linspace(0, 1.6, args.grid), np.linspace(-1.6, 1.6, args.grid)
     data = generate_cluster_ising(args.spins, h1, h2)
+    plot_phase_diagram(data, args.grid, 0, PLOT)
+    if args.plot_only:
+        return
     rows = [run_seed(data, seed, BUDGETS) for seed in range(args.seeds)]
     result = {
         "spins": args.spins,
