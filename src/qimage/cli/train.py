@@ -60,7 +60,13 @@ TRAIN_FLAGS = {
     "patience": "patience",
     "seed": "seed",
 }
-DATA_FLAGS = {"classes": "classes", "n_train": "n_train", "downsample": "downsample", "pca": "pca"}
+DATA_FLAGS = {
+    "classes": "classes",
+    "n_train": "n_train",
+    "downsample": "downsample",
+    "pca": "pca",
+    "reduce": "reduce",
+}
 
 
 def _classes(text: str) -> list[int]:
@@ -90,6 +96,12 @@ def add_parser(sub) -> None:
     data.add_argument("--n-train", type=int, help="stratified training subsample size")
     data.add_argument("--downsample", type=int, help="area-average images to K x K first")
     data.add_argument("--pca", type=int, help="keep this many principal components")
+    data.add_argument(
+        "--reduce",
+        choices=["pca", "qkpca"],
+        help="how --pca components are found: pca, or qkpca (kernel PCA on the fidelity "
+        "kernel of amplitude-encoded images); default pca",
+    )
     model = p.add_argument_group("model")
     model.add_argument(
         "--model",
