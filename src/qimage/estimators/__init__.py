@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from qimage.estimators.born import BornMachine
 from qimage.estimators.kernel_svc import QuantumKernelSVC
 from qimage.estimators.neural import (
     DressedQNNClassifier,
@@ -33,6 +34,7 @@ from qimage.estimators.neural import (
 )
 
 __all__ = [
+    "BornMachine",
     "DressedQNNClassifier",
     "ModelClassifier",
     "QNNClassifier",

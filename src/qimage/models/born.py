@@ -126,6 +126,10 @@ class BornMachine(nn.Module):
         return nn.functional.one_hot(labels, self.n_conditions).to(dtype)
 
     def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
+        """Probabilities ``(B, 2^n)`` for condition rows ``x`` ``(B, n_conditions)``; an
+        unconditional model reads only the number of rows of ``x`` (any width)."""
+        if self.n_conditions == 1 and x.dim() == 2:
+            x = torch.ones(len(x), 1, dtype=self.embedding.dtype, device=x.device)
         if x.dim() != 2 or x.shape[1] != self.n_conditions:
             raise CircuitError(
                 f"BornMachine expects condition rows (B, {self.n_conditions}), got {tuple(x.shape)}"
@@ -155,6 +159,8 @@ def born_sample(
     """
     if n < 1:
         raise CircuitError(f"the number of samples must be >= 1, got {n}")
+    if label is not None and model.n_conditions == 1:
+        raise CircuitError("this Born machine was not conditioned on classes: drop the label")
     x = model.inputs(None if label is None else torch.tensor([label]))
     if execution is None or execution.shots is None:
         p = model(x, execution=execution)[0].double().clamp_min(0)
@@ -163,5 +169,6 @@ def born_sample(
         freq = model(x, execution=execution.replace(shots=n))[0].double().cpu()
         counts = (freq * n).round().long()
         index = torch.repeat_interleave(torch.arange(len(counts)), counts)
-        index = index[torch.randperm(len(index), generator=generator)]
+        shuffle = generator if generator is not None else execution.rng("cpu")
+        index = index[torch.randperm(len(index), generator=shuffle)]
     return index_bits(index, model.n_qubits)

@@ -38,7 +38,7 @@ def check_bits(bits: Any, who: str = "bits") -> np.ndarray:
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise PreprocessError(
-            f"{who}: pixels must be 0 or 1 after preprocessing, got {bits[row, col]!r} "
+            f"{who}: pixels must be 0 or 1 after preprocessing, got {bits[row, col].item()!r} "
             f"at sample {row}, pixel {col} (binarise the images first)"
         )
     return bits.astype(np.uint8)
