@@ -186,7 +186,14 @@ class BornFamily(Family):
     quantum = True
 
     def preprocessing(self, options: BornConfig, n_classes: int) -> dict:
-        return {}  # bit strings come from qimage.preprocess.bits, not the feature pipeline
+        """Refused: the feature pipeline gives features and class labels, where a Born
+        machine needs condition rows and bit-string targets (a class label would silently
+        be read as a bit string)."""
+        raise CircuitError(
+            "the Born machine learns bit-string images, not classes: train it with "
+            "qimage.estimators.BornMachine (bits from qimage.preprocess.bits.load_bits) "
+            "and draw with qimage sample"
+        )
 
     def n_qubits(self, options: BornConfig, n_features: int, n_classes: int) -> int:
         return n_features
