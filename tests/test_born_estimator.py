@@ -54,6 +54,16 @@ class TestEstimator:
         with pytest.raises(ValueError, match="among the fitted classes"):
             born.sample(5, label=3)
 
+    def test_fits_from_shots_with_parameter_shift(self):
+        """The hardware estimator: a few steps on shot frequencies change the model."""
+        kwargs = {"n_layers": 1, "epochs": 3, "batch_size": 6, "lr": 0.3, "random_state": 0}
+        exact = BornMachine(**kwargs).fit(BAS)
+        shots = BornMachine(**kwargs, shots=200).fit(BAS)
+        start = BornMachine(**{**kwargs, "epochs": 1, "lr": 1e-9}).fit(BAS)
+        moved = np.abs(shots.distribution() - start.distribution()).max()
+        assert moved > 0.01
+        assert np.abs(shots.distribution() - exact.distribution()).max() < moved
+
     def test_bad_input_is_one_clear_error(self, fitted):
         with pytest.raises(PreprocessError, match="pixels must be 0 or 1"):
             BornMachine(epochs=1).fit(np.full((4, 4), 0.5))

@@ -120,12 +120,9 @@ class BornMachine(BaseEstimator):
     def distribution(self, label=None) -> np.ndarray:
         """The model's probabilities ``(2^n,)`` of every bit string (of class ``label``)."""
         check_is_fitted(self, "model_")
-        x = self.model_.inputs(self._to_tensor(self._label_code(label)))
+        code = self._label_code(label)
+        x = self.model_.inputs(None if code is None else torch.tensor([code]))
         return self.model_(x)[0].numpy()
-
-    @staticmethod
-    def _to_tensor(code: int | None) -> torch.Tensor | None:
-        return None if code is None else torch.tensor([code])
 
     def sample(self, n_samples: int = 1, label=None, random_state=None) -> np.ndarray:
         """``(n_samples, n_features)`` uint8 rows drawn from the model (of class ``label``)."""
