@@ -15,13 +15,13 @@ import sys
 import threading
 
 from qimage import __version__
-from qimage.cli import bench, evaluate, export, info, predict, report, serve, train
+from qimage.cli import bench, evaluate, export, info, predict, report, sample, serve, train
 from qimage.errors import QimageError
 from qimage.train import TrainingInterrupted
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (train, evaluate, predict, info, export, bench, report, serve)
+COMMANDS = (train, evaluate, predict, info, export, bench, report, serve, sample)
 
 
 def build_parser() -> argparse.ArgumentParser:

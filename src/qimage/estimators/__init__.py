@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+from qimage.estimators.born import BornMachine
 from qimage.estimators.kernel_pca import QuantumKernelPCA
 from qimage.estimators.kernel_svc import QuantumKernelSVC
 from qimage.estimators.neural import (
@@ -35,6 +36,7 @@ from qimage.estimators.neural import (
 )
 
 __all__ = [
+    "BornMachine",
     "DressedQNNClassifier",
     "ModelClassifier",
     "QNNClassifier",
