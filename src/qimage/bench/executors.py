@@ -123,8 +123,10 @@ class RayExecutor:
                     result, tries = ray.get(ref)
                     yield pending.pop(ref), result, tries
         finally:
+            # Not forced: a running job stops at its next Python line and its worker stays
+            # up for the rerun; an owned local Ray is shut down on exit anyway.
             for ref in pending:
-                ray.cancel(ref, force=True)
+                ray.cancel(ref)
 
     def __enter__(self) -> RayExecutor:
         return self
