@@ -76,7 +76,8 @@ def _busy_workers() -> list[int]:
                 return True
         return False
 
-    return [pid for pid, title in titles.items() if title.startswith(b"ray::_attempt") and mine(pid)]
+    busy = [pid for pid, title in titles.items() if title.startswith(b"ray::_attempt")]
+    return [pid for pid in busy if mine(pid)]
 
 
 def _kill_one_worker(stop: threading.Event, killed: list) -> None:

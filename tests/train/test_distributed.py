@@ -37,7 +37,8 @@ def _model() -> torch.nn.Module:
 
 def _data() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(1)
-    return torch.rand(N, 16, generator=g, dtype=torch.float64), torch.randint(0, 2, (N,), generator=g)
+    X = torch.rand(N, 16, generator=g, dtype=torch.float64)
+    return X, torch.randint(0, 2, (N,), generator=g)
 
 
 def _rank(rank: int, world: int, port: int, out: str, kill_at, stop_at, resume: bool) -> None:
