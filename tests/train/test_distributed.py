@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +19,10 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from qimage.cli import main
 from qimage.models import ModelConfig, build_model
 from qimage.sim import Execution
-from qimage.train import TrainConfig, TrainingInterrupted, fit
+from qimage.train import TrainConfig, TrainingInterrupted, fit, load_model
 from qimage.train.distributed import Ranks, free_port, join, leave
 
 B = 8  # per rank
@@ -150,3 +153,26 @@ class TestShard:
 def test_no_world_size_means_one_process(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert join(Execution()) is None
+
+
+def test_cli_nproc_matches_one_process_with_twice_the_batch(tmp_path):
+    """``qimage train --nproc 2 --batch-size 8`` (the CLI's own launcher, 127.0.0.1) writes
+    the model of ``--batch-size 16`` in one process; rank 0 alone writes files and talks."""
+    flags = ["--n-train", "90", "--epochs", "2", "--layers", "1", "--precision", "complex128"]
+    flags += ["--quiet", "--seed", "3"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("WORLD_SIZE", None)
+    command = [sys.executable, "-m", "qimage", "train", *flags, "--nproc", "2", "--batch-size"]
+    done = subprocess.run(
+        [*command, "8", "--out", str(tmp_path / "two")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("test accuracy") == 1
+    assert main(["train", *flags, "--batch-size", "16", "--out", str(tmp_path / "one")]) == 0
+    two, one = (load_model(tmp_path / name).model.state_dict() for name in ("two", "one"))
+    for name, value in one.items():
+        torch.testing.assert_close(two[name], value, rtol=0, atol=1e-6)
