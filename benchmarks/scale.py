@@ -59,18 +59,21 @@ def measure_bench() -> list[dict]:
     return rows
 
 
-def measure_train(epochs: int = 4, global_batch: int = 32) -> list[dict]:
+def measure_train(layers: list[int], epochs: int = 3, global_batch: int = 32) -> list[dict]:
+    """The default QNN on 8x8 digits (500 training samples) at each depth in ``layers``."""
     rows = []
-    for nproc in (1, 2):
-        with tempfile.TemporaryDirectory() as out:
-            command = ["train", "--epochs", str(epochs), "--quiet", "--out", out]
-            command += ["--batch-size", str(global_batch // nproc), "--nproc", str(nproc)]
-            seconds = _run(command)
-            with open(Path(out) / "history.csv") as handle:
-                speeds = [float(r["samples_per_s"]) for r in csv.DictReader(handle)]
-        rate = statistics.median(speeds)
-        rows.append({"nproc": nproc, "wall_s": seconds, "samples_per_s": rate})
-        print(f"train, {nproc} rank(s): {seconds:.0f} s, {rate:.0f} samples/s (median epoch)")
+    for depth in layers:
+        for nproc in (1, 2):
+            with tempfile.TemporaryDirectory() as out:
+                command = ["train", "--epochs", str(epochs), "--quiet", "--out", out]
+                command += ["--n-train", "500", "--layers", str(depth)]
+                command += ["--batch-size", str(global_batch // nproc), "--nproc", str(nproc)]
+                seconds = _run(command)
+                with open(Path(out) / "history.csv") as handle:
+                    speeds = [float(r["samples_per_s"]) for r in csv.DictReader(handle)]
+            rate = statistics.median(speeds)
+            rows.append({"layers": depth, "nproc": nproc, "wall_s": seconds, "samples_per_s": rate})
+            print(f"train, {depth} layers, {nproc} rank(s): {seconds:.0f} s, {rate:.0f} samples/s")
     return rows
 
 
@@ -121,13 +124,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["bench", "train", "estimate", "all"], default="all")
     parser.add_argument("--cores", type=int, nargs="+", default=[2, 64])
+    parser.add_argument("--layers", type=int, nargs="+", default=[8, 32], help="train part")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/scale.json")
     args = parser.parse_args()
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     if args.part in ("bench", "all"):
         results["bench"] = measure_bench()
     if args.part in ("train", "all"):
-        results["train"] = measure_train()
+        results["train"] = measure_train(args.layers)
     if args.part in ("estimate", "all"):
         results["estimate"] = estimate_standard(args.cores)
         print(json.dumps(results["estimate"], indent=2))
