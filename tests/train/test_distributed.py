@@ -115,26 +115,20 @@ def test_one_process_with_batch_b_differs(two_ranks):
     assert any(not torch.allclose(rank0[k], v, atol=1e-3) for k, v in model.state_dict().items())
 
 
-def test_killed_rank_resumes_to_the_same_weights(two_ranks, tmp_path):
-    """SIGKILL rank 1 mid-epoch 2: the run fails; resuming from rank 0's last checkpoint
-    ends with the weights of the uninterrupted run."""
-    with pytest.raises(Exception):  # noqa: B017  rank 1's death or rank 0's broken collective
-        _spawn(tmp_path, kill_at=(1, 2))
-    assert (tmp_path / "checkpoint.pt").is_file() and not (tmp_path / "rank0.pt").exists()
-    _spawn(tmp_path, resume=True)
-    for rank in (0, 1):
-        resumed, reference = _weights(tmp_path, rank), _weights(two_ranks, 0)
-        assert all(torch.equal(resumed[k], v) for k, v in reference.items())
-
-
-def test_a_stop_on_one_rank_stops_all_at_the_same_batch(two_ranks, tmp_path):
-    """Ctrl-C seen by rank 1 alone: both ranks stop after the same batch, rank 0 saves that
-    point, and the resumed run ends with the uninterrupted run's weights."""
-    _spawn(tmp_path, stop_at=(1, 1))
+def test_stop_kill_and_resume_end_with_the_uninterrupted_weights(two_ranks, tmp_path):
+    """Ctrl-C seen by rank 1 alone (epoch 1, batch 2): both ranks stop after that batch and
+    rank 0 saves the point. Resumed, rank 1 is SIGKILLed mid-epoch 2: the run fails. Resumed
+    again from rank 0's last checkpoint: the weights of the uninterrupted run, on both ranks."""
+    _spawn(tmp_path, stop_at=(0, 2))
     assert (tmp_path / "stopped0").exists() and (tmp_path / "stopped1").exists()
+    with pytest.raises(Exception):  # noqa: B017  rank 1's death or rank 0's broken collective
+        _spawn(tmp_path, kill_at=(1, 2), resume=True)
+    assert not (tmp_path / "rank0.pt").exists()
     _spawn(tmp_path, resume=True)
-    resumed, reference = _weights(tmp_path, 1), _weights(two_ranks, 0)
-    assert all(torch.equal(resumed[k], v) for k, v in reference.items())
+    reference = _weights(two_ranks, 0)
+    for rank in (0, 1):
+        resumed = _weights(tmp_path, rank)
+        assert all(torch.equal(resumed[k], v) for k, v in reference.items())
 
 
 class TestShard:
