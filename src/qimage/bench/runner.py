@@ -52,13 +52,14 @@ class _Searcher:
     in ``search.jsonl`` (so a rerun or a resumed run does not search again).
     """
 
-    def __init__(self, suite: Suite, out: Path, data_dir, progress):
+    def __init__(self, suite: Suite, out: Path, data_dir, progress, device=None):
         self.suite, self.path, self.data_dir, self.say = (
             suite,
             out / "search.jsonl",
             data_dir,
             progress,
         )
+        self.device = device
         self.done = {row["key"]: row["params"] for row in read_jsonl(self.path)}
 
     def key(self, task, model) -> str:
@@ -70,7 +71,9 @@ class _Searcher:
         missing = list(
             {self.key(t, m): (t, m) for t, m in pairs if self.key(t, m) not in self.done}.values()
         )
-        jobs = [(self.suite, t, m, self.data_dir, executor.threads) for t, m in missing]
+        jobs = [
+            (self.suite, t, m, self.data_dir, executor.threads, self.device) for t, m in missing
+        ]
         if jobs:
             self.say(f"searching the hyperparameters of {len(jobs)} (task, model) pairs")
         count = Progress(len(jobs), self.say)
@@ -81,7 +84,8 @@ class _Searcher:
     def __call__(self, task, model) -> dict:
         key = self.key(task, model)
         if key not in self.done:
-            self._store(task, model, _search_job((self.suite, task, model, self.data_dir, None)))
+            job = (self.suite, task, model, self.data_dir, None, self.device)
+            self._store(task, model, _search_job(job))
         return self.done[key]
 
     def _store(self, task, model, params: dict, count=None) -> None:
@@ -92,12 +96,13 @@ class _Searcher:
         self.done[key] = params
         score = params.get("cv_accuracy")
         chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
-        message = f"searched {model.name} on {task.name}: {chosen} (cv accuracy {score})"
+        cv = "" if score is None else f" (cv accuracy {score:.3f})"
+        message = f"searched {model.name} on {task.name}: {chosen}{cv}"
         (count or self.say)(message)
 
 
 def _search_job(args) -> dict:
-    suite, task, model, data_dir, threads = args
+    suite, task, model, data_dir, threads, device = args
     if threads is not None:
         import torch
 
@@ -109,15 +114,16 @@ def _search_job(args) -> dict:
         folds=suite.cv_folds,
         size=suite.search_size,
         data_dir=data_dir,
+        device=device,
     )
 
 
 def _job(args):
-    task, model, models, size, seed, params, data_dir, threads = args
+    task, model, models, size, seed, params, data_dir, threads, device = args
     import torch
 
     torch.set_num_threads(threads)
-    return run_cell(task, model, models, size, seed, params, data_dir)
+    return run_cell(task, model, models, size, seed, params, data_dir, device=device)
 
 
 def _row(suite, task, model, size, seed, result, tries) -> dict:
@@ -159,12 +165,13 @@ def run_suite(
     data_dir=None,
     max_cells: int | None = None,
     progress=None,
+    device: str | None = None,
 ) -> dict:
     """Run every unfinished cell of ``suite`` into ``out``; returns counts done/skipped/failed.
 
     ``executor`` runs the jobs (default: a :class:`LocalExecutor` of ``workers`` processes);
     ``max_cells`` stops after that many new cells (hyperparameters are searched only for
-    the models those cells need).
+    the models those cells need); ``device`` is where the torch models train (cpu, cuda).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -172,13 +179,13 @@ def run_suite(
     executor = executor or LocalExecutor(workers)
     for name in sorted({task.dataset for task in suite.tasks}):
         load_dataset(name, data_dir=data_dir)  # a missing dataset fails now, not an hour in
-    search = _Searcher(suite, out, data_dir, say)
+    search = _Searcher(suite, out, data_dir, say, device)
     if max_cells is None:  # otherwise search lazily, only for the cells that will run
         search.prefetch([(t, m) for t, m, _, _ in suite.cells()], executor)
     todo, skipped = _pending(suite, out, search, max_cells)
     counts = {"done": 0, "skipped": skipped, "failed": 0, "todo": len(todo)}
     jobs = [
-        (t, m, suite.models[t.name], size, seed, params, data_dir, executor.threads)
+        (t, m, suite.models[t.name], size, seed, params, data_dir, executor.threads, device)
         for _, t, m, size, seed, params in todo
     ]
     count, written = Progress(len(jobs), say), set()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qimage.bench import SUITES, run_suite
 from qimage.bench.executors import EXECUTORS, make_executor
+from qimage.cli.train import check_device
 from qimage.errors import QimageError
 
 
@@ -50,6 +51,9 @@ def add_parser(sub) -> None:
         help="folder with one subfolder per dataset (DIR/mnist, DIR/fashion-mnist) holding its "
         "IDX files; datasets not found there come from the usual sources (see docs/data.md)",
     )
+    p.add_argument(
+        "--device", metavar="DEVICE", help="where models train: cpu, cuda or cuda:N (default: cpu)"
+    )
     p.add_argument("--max-cells", type=int, help="stop after this many new cells (smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run_bench)
@@ -65,14 +69,16 @@ def run_bench(args) -> int:
         if not args.quiet:
             console.print(message)
 
-    suite = SUITES[args.suite]
-    total = sum(1 for _ in suite.cells())
-    say(f"suite {suite.name}: {total} cells into {out}")
     for flag in ("workers", "cpus_per_cell"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise QimageError(f"--{flag.replace('_', '-')} must be at least 1")
     if args.address and args.executor != "ray":
         raise QimageError("--address joins a Ray cluster: use it with --executor ray")
+    if args.device is not None:
+        check_device(args.device)
+    suite = SUITES[args.suite]
+    total = sum(1 for _ in suite.cells())
+    say(f"suite {suite.name}: {total} cells into {out}")
     executor = make_executor(
         args.executor,
         workers=args.workers,
@@ -87,6 +93,7 @@ def run_bench(args) -> int:
             data_dir=args.data_dir,
             max_cells=args.max_cells,
             progress=say,
+            device=args.device,
         )
     (out / "command.txt").write_text(" ".join(["qimage", *map(shlex.quote, sys.argv[1:])]) + "\n")
     print(
