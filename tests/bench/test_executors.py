@@ -25,7 +25,7 @@ TASK = Task("digits", "digits", "8x8 digits", 8, classes=(0, 1, 2), sizes=(60,))
 QNN = {"name": "qnn", "encoder": "amplitude", "n_qubits": 6, "n_layers": 2, "readout": "probs"}
 MODELS = (
     # Long enough (a few seconds) for a worker to be killed while it runs.
-    BenchModel("qnn", "quantum", QNN, train={"epochs": 6, "batch_size": 8}),
+    BenchModel("qnn", "quantum", QNN, train={"epochs": 30, "batch_size": 4}),
     BenchModel("logreg", "classical", {"name": "logreg"}, train={"epochs": 1}),
 )
 SUITE = Suite("tiny", (TASK,), {"digits": MODELS}, seeds=(0, 1), cv_folds=2, search_size=60)
@@ -62,12 +62,12 @@ def _busy_workers() -> list[int]:
     parents, titles = {}, {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
+            try:  # a process may vanish, or have a name that is not UTF-8, while we read
+                stat = (entry / "stat").read_bytes()
                 titles[int(entry.name)] = (entry / "cmdline").read_bytes()
-            except OSError:
+                parents[int(entry.name)] = int(stat.rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
 
     def mine(pid: int) -> bool:
         while pid > 1:

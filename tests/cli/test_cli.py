@@ -278,9 +278,13 @@ def test_noise_and_shots_end_to_end(tmp_path):
         out,
         "--quiet",
     )
-    config = json.loads((out / "run.json").read_text())["model"]
-    assert config["noise"] == "depolarizing=0.01,readout=0.02"
-    assert config["diff_method"] == "backprop"  # chosen for noise, as --help says
+    execution = json.loads((out / "run.json").read_text())["execution"]
+    assert execution["noise"]["depolarizing"] == 0.01
+    assert execution["noise"]["readout"] == [0.02, 0.02]
+    from qimage.sim import Execution
+
+    chosen = Execution.from_dict(execution).gradient_method
+    assert chosen == "backprop"  # chosen for noise, as --help says
     report = json.loads(
         qimage("evaluate", out, "--shots", "100", "--noise", "depolarizing=0.05", "--json").stdout
     )

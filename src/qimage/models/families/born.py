@@ -113,6 +113,7 @@ class BornObjective(Objective):
     loss_name: str = "mmd"
     sigmas: tuple[float, ...] = SIGMAS
     name: str = "born"
+    metrics: tuple[str, ...] = ("neg_mmd", "neg_kl")
 
     def __post_init__(self) -> None:
         if self.loss_name not in ("mmd", "kl"):
