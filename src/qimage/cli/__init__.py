@@ -18,11 +18,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 from qimage import __version__
 from qimage.errors import QimageError
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main", "output_file"]
 
 # name -> (module with add_parser/run, one-line help for `qimage --help`). A new command is
 # one line here; its module is imported only when the command runs.
@@ -102,6 +103,15 @@ def build_parser(commands: Iterable[str] = ()) -> argparse.ArgumentParser:
         else:
             sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def output_file(path: Path, flag: str) -> Path:
+    """``path`` if a file can be created there; a missing folder is one clear line."""
+    if path.is_dir():
+        raise QimageError(f"{flag} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise QimageError(f"{flag} {path}: the folder {path.parent} does not exist")
+    return path
 
 
 def _global(flag: str) -> str:
