@@ -185,10 +185,15 @@ def _interrupted(err: QimageError) -> bool:
     return loop is not None and isinstance(err, loop.TrainingInterrupted)
 
 
+def _one_line(message: str) -> str:
+    """A message that came with line breaks (a PyTorch state-dict report) as one line."""
+    return " ".join(message.split())
+
+
 def _os_error(err: OSError) -> str:
     """One line for a file the system refused: the reason and the file."""
     where = f": {err.filename}" if err.filename else ""
-    return f"{err.strerror or err}{where}"
+    return _one_line(f"{err.strerror or err}{where}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if _interrupted(err):
             print(f"qimage: {err}", file=sys.stderr)
             return 130
-        print(f"qimage: error: {err}", file=sys.stderr)
+        print(f"qimage: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qimage: interrupted", file=sys.stderr)
