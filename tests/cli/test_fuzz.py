@@ -38,10 +38,16 @@ DEFAULTED = (
     "train/experiment.py RunConfig.from_dict fills missing keys with defaults; resuming the "
     "finished run then rewrites its model.safetensors and metrics.json"
 )
+REWRITES_RUN_JSON = (
+    "train/experiment.py run_experiment rewrites run.json before fit compares the checkpoint's "
+    "config, so a refused resume still changes the run"
+)
 INF_LR = "train/config.py TrainConfig.validate accepts an infinite learning rate"
 RUN_JSON_BUGS = {
     **{f"run.json-missing-key-{i}": DEFAULTED for i in (0, 3, 5, 6, 7, 8, 10)},
     **{f"run.json-wrong-type-{i}": FROM_DICT for i in (0, 1, 3, 4, 5, 7, 8, 9, 11, 13)},
+    "run.json-missing-key-9": REWRITES_RUN_JSON,
+    "run.json-wrong-type-10": REWRITES_RUN_JSON,
 }
 
 
@@ -422,14 +428,14 @@ def _shots_cases(rng: random.Random) -> Iterator[Case]:
                 _argv([*command, "--shots", value]),
                 xfail=HUGE_SHOTS if huge else None,
             )
-        for noise in (
-            "depolarizing=nan",
-            "depolarizing=-0.1",
-            "readout",
-            "=0.1",
-            "depolarizing=1e400",
-        ):
-            yield Case(f"noise-{noise}", _argv(["predict", "RUN", "IMAGE", "--noise", noise]))
+    for noise in (
+        "depolarizing=nan",
+        "depolarizing=-0.1",
+        "readout",
+        "=0.1",
+        "depolarizing=1e400",
+    ):
+        yield Case(f"noise-{noise}", _argv(["predict", "RUN", "IMAGE", "--noise", noise]))
 
 
 def _choice_cases() -> Iterator[Case]:
