@@ -92,14 +92,21 @@ def test_global_options_before_or_after(argv, field, value):
 
 
 @pytest.mark.parametrize(
-    "argv", [["--device", "cpu", "info", "m"], ["--quiet", "evaluate", "m"], ["info", "m", "-x"]]
+    ("argv", "prog"),
+    [
+        (["--device", "cpu", "info", "m"], "qimage info"),
+        (["--quiet", "evaluate", "m"], "qimage evaluate"),
+        (["info", "m", "-x"], "qimage"),
+        (["train", "--model", "nope"], "qimage train"),
+    ],
 )
-def test_an_option_the_command_lacks_is_one_line(argv, capsys):
+def test_a_wrong_option_is_one_line(argv, prog, capsys):
+    """An option the command lacks, or a bad choice, is one line naming the command."""
     with pytest.raises(SystemExit) as stop:
         parse_args(argv)
     err = capsys.readouterr().err
     assert stop.value.code == 2 and len(err.strip().splitlines()) == 1, err
-    assert err.startswith(f"qimage{' ' + argv[2] if argv[0].startswith('--') else ''}")
+    assert err.startswith(f"{prog}: error: ") and err.endswith(f"(see {prog} --help)\n")
 
 
 def test_bash_completion_completes(tmp_path, capsys):
@@ -123,7 +130,7 @@ def test_zsh_completion_names_every_command(capsys):
     assert main(["completion", "zsh"]) == 0
     script = capsys.readouterr().out
     assert script.startswith("#compdef qimage")
-    assert all(f'"{name}:' in script for name in COMMANDS if name != "completion")
+    assert all(f"\n    {name}:'" in script for name in COMMANDS)
 
 
 @pytest.fixture(scope="module")
