@@ -1,5 +1,5 @@
-# The two quick-start commands: `make demo` and `make test`. Each creates .venv on first use;
-# `make demo` installs only qimage and its dependencies, `make test` adds the test tools and
+# The quick-start commands: `make demo`, `make test`, `make serve`; each creates .venv on first
+# use. `make demo` installs only qimage and its dependencies, `make test` adds the test tools and
 # the cross-checked frameworks (the dev extra).
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test serve lint bench venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ demo: $(DEMO_STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+serve: $(STAMP)
+	$(BIN)/qimage serve --open
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

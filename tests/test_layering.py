@@ -28,6 +28,7 @@ RANKS = {
     "export": 7,
     "bench": 8,
     "report": 8,
+    "serve": 8,
     "cli": 9,
     "__main__": 9,
 }

@@ -160,7 +160,7 @@ def _mnist_folder(folder, n_train: int = 80, n_test: int = 40):
     return folder
 
 
-REUPLOAD = {"name": "qnn", "encoder": "reupload", "n_qubits": "auto", "n_layers": 1}
+REUPLOAD = {"name": "qnn", "encoder": "reupload", "n_layers": 1}
 
 
 class TestDataDir:
@@ -215,11 +215,11 @@ def test_leaving_early_stops_the_workers():
     import multiprocessing
     import time
 
-    from qimage.bench.runner import _map
+    from qimage.bench.executors import LocalExecutor
 
     start = time.monotonic()
-    results = _map(time.sleep, [0.0, 60.0, 60.0], workers=2)
-    assert next(results) is None
+    results = LocalExecutor(workers=2).map(time.sleep, [0.0, 60.0, 60.0])
+    assert next(results) == (0, None, 1)
     results.close()
     assert not multiprocessing.active_children()
     assert time.monotonic() - start < 50, "closing waited for the running jobs to finish"

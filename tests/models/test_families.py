@@ -26,7 +26,7 @@ QUANTUM = [name for name, family in FAMILIES.items() if family.quantum]
 _NOISE = "depolarizing=0.3"
 
 
-def _model(name: str, n_features: int = 16, n_classes: int = 3, seed: int = 0):
+def _model(name: str, n_features: int = 9, n_classes: int = 3, seed: int = 0):
     cfg = ModelConfig(name, n_features=n_features, n_classes=n_classes).resolved()
     return build_model(cfg, torch.Generator().manual_seed(seed))
 
@@ -84,7 +84,7 @@ class TestExecution:
     @pytest.mark.parametrize("name", QUANTUM)
     def test_noise_reaches_every_quantum_family(self, name):
         """Outputs under depolarizing noise differ from ideal ones (quanvolution dropped it)."""
-        model, x = _model(name).double(), torch.rand(4, 16, dtype=torch.float64)
+        model, x = _model(name, n_features=4).double(), torch.rand(4, 4, dtype=torch.float64)
         with torch.no_grad():
             ideal = model(x)
             noisy = model(x, execution=Execution(noise=_NOISE))
@@ -93,7 +93,7 @@ class TestExecution:
     @pytest.mark.parametrize("name", QUANTUM)
     def test_shots_reach_every_quantum_family(self, name):
         """Outputs under 50 shots differ from exact ones and repeat with the same seed."""
-        model, x = _model(name).double(), torch.rand(4, 16, dtype=torch.float64)
+        model, x = _model(name, n_features=4).double(), torch.rand(4, 4, dtype=torch.float64)
         with torch.no_grad():
             exact = model(x)
             a, b = (model(x, execution=Execution(shots=50, seed=3)) for _ in "ab")
@@ -109,7 +109,7 @@ class TestExecution:
 
     def test_two_callers_run_one_model_differently_at_once(self):
         """Exact and noisy runs of one model in two threads give their sequential results."""
-        model, x = _model("qnn").double(), torch.rand(8, 16, dtype=torch.float64)
+        model, x = _model("qnn").double(), torch.rand(8, 9, dtype=torch.float64)
         noisy = Execution(noise=_NOISE)
         with torch.no_grad():
             expected = {"exact": model(x), "noisy": model(x, execution=noisy)}
@@ -134,8 +134,8 @@ class TestExecution:
     @pytest.mark.parametrize("name", QUANTUM)
     def test_double_simulates_in_complex128(self, name):
         """After ``.double()`` the simulation is complex128: gradcheck passes."""
-        model = _model(name, n_features=16, n_classes=2).double()
-        x = torch.rand(2, 16, dtype=torch.float64)
+        model = _model(name, n_classes=2).double()
+        x = torch.rand(2, 9, dtype=torch.float64)
 
         def f(*params):
             out = torch.func.functional_call(model, dict(zip(names, params, strict=True)), (x,))
@@ -221,7 +221,7 @@ class TestANewFamily:
         from qimage.train import default_run_config, load_model, run_experiment
 
         cfg = default_run_config("digits", ModelConfig("toy_centroids", scale=2.0), n_train=200)
-        cfg.train.epochs = 2
+        cfg.train.epochs, cfg.train.lr = 5, 0.05
         result = run_experiment(cfg, tmp_path, progress=False)
         assert set(result.history.rows[0]) >= {"train_neg_mse", "val_neg_mse"}
         assert result.metrics["test"]["accuracy"] > 0.5

@@ -315,6 +315,20 @@ class TestSPSA:
         torch.testing.assert_close(estimates.mean(0), exact, atol=0.05, rtol=0)
         assert estimates.std(0).max() > 0.01  # it is an estimate, not the exact value
 
+    def test_prepared_states_with_shared_angles(self, rng):
+        """A batch of prepared states (amplitude encoding: no gate reads an input) runs
+        under SPSA, each state its own row, as every other diff method does."""
+        from qimage.sim import amplitude_state, run
+
+        circuit = Circuit(2, [Op("RY", 0, (Param.weight(0),)), Op("CNOT", (0, 1))], n_weights=1)
+        state = amplitude_state(torch.rand(3, 4, dtype=torch.float64), 2, dtype=C128)
+        w = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+        gen = torch.Generator().manual_seed(0)
+        out = run(circuit, None, w, state=state, diff_method="spsa", generator=gen, dtype=C128)
+        torch.testing.assert_close(out, run(circuit, None, w.detach(), state=state, dtype=C128))
+        (grad,) = torch.autograd.grad(out.sum(), w)
+        assert grad.shape == (1,) and torch.isfinite(grad).all()
+
     def test_with_shots_and_noise(self, rng):
         """SPSA works under shots and noise, reproducibly for a seed."""
         from qimage.sim import run

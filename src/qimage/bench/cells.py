@@ -88,14 +88,14 @@ def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator
     return default_run_config(task.dataset, config, **extra).data
 
 
-def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed: int):
+def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed: int, execution):
     model = build_model(config, torch.Generator().manual_seed(seed))
     if frozen:
         config.family.freeze_quantum(model)
     start = time.perf_counter()
     objective = config.family.objective
     history = fit(
-        model, X_tr, y_tr, train_cfg, progress=False, execution=Execution(), objective=objective
+        model, X_tr, y_tr, train_cfg, progress=False, execution=execution, objective=objective
     )
     return model, time.perf_counter() - start, history
 
@@ -120,7 +120,7 @@ def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
     return pipeline.transform(X_tr), y_tr, pipeline.transform(X_te), y_te
 
 
-def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None) -> dict:
+def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None, device=None):
     """Train with ``params`` and score on the test split (or on one fold)."""
     train_params = {k: v for k, v in params.items() if k in TrainConfig.__dataclass_fields__}
     if bench.estimator:
@@ -139,15 +139,17 @@ def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None) 
     X, y, Xe, ye = (torch.as_tensor(a) for a in _arrays(spec, task, *(folds or (None, None))))
     config = config.replace(n_features=X.shape[1]).resolved()
     train_cfg = TrainConfig(**{**bench.train, **train_params, "seed": seed})
+    execution = Execution(device=device)
+    frozen = bench.model.get("frozen", False)
     model, seconds, history = _train_torch(
-        config, train_cfg, X.float(), y.long(), bench.model.get("frozen", False), seed
+        config, train_cfg, X.float(), y.long(), frozen, seed, execution
     )
     metrics = evaluate(
         model,
         Xe.float(),
         ye.long(),
         task.n_classes(),
-        execution=Execution(),
+        execution=execution,
         objective=config.family.objective,
     )
     return {
@@ -177,7 +179,7 @@ def _sklearn_result(pred, truth, seconds, n_train, n_classes) -> dict:
 
 
 def search_hyperparameters(
-    task, bench, suite_models, *, folds: int, size: int, data_dir=None, seed: int = 0
+    task, bench, suite_models, *, folds: int, size: int, data_dir=None, seed: int = 0, device=None
 ) -> dict:
     """The candidate with the best mean k-fold accuracy on (a subsample of) the training split."""
     if not bench.search:
@@ -200,7 +202,9 @@ def search_hyperparameters(
         params = dict(zip(keys, values, strict=True))
         score = np.mean(
             [
-                _score(task, bench, suite_models, size, seed, params, data_dir, fold)["accuracy"]
+                _score(task, bench, suite_models, size, seed, params, data_dir, fold, device)[
+                    "accuracy"
+                ]
                 for fold in splits
             ]
         )
@@ -219,11 +223,11 @@ def class_names(task: Task, data_dir=None) -> list[str]:
     return list(ClassSubset(task.classes).select_names(names) if task.classes else names)
 
 
-def run_cell(task, bench, suite_models, size, seed, params, data_dir=None) -> dict:
+def run_cell(task, bench, suite_models, size, seed, params, data_dir=None, device=None) -> dict:
     """Train and score one cell; errors are recorded, not raised, so a suite keeps going."""
     chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
     try:
-        result = _score(task, bench, suite_models, size, seed, chosen, data_dir)
+        result = _score(task, bench, suite_models, size, seed, chosen, data_dir, device=device)
     except (QimageError, ValueError, MemoryError) as err:
         return {"error": f"{type(err).__name__}: {err}"}
     return {**result, "hyperparameters": params, "class_names": class_names(task, data_dir)}

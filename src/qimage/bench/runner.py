@@ -1,13 +1,15 @@
-"""Running a suite: resumable, one JSON line per finished cell, optionally in parallel.
+"""Running a suite: resumable, one JSON line per finished cell, on a process pool or Ray.
 
 Results go to ``OUT/results.jsonl``; the hyperparameters chosen by cross-validation go to
 ``OUT/search.jsonl``. Each line carries a key hashed from everything that defines it (task,
 model spec, size, seed, protocol version), so a rerun skips what is done and an interrupted
-benchmark resumes where it stopped. Lines are appended by the parent process only.
+benchmark resumes where it stopped. Jobs run on an executor (:mod:`qimage.bench.executors`);
+lines are appended by the driver only, once per key, whatever the executor retried.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from qimage import __version__
 from qimage.bench.cells import run_cell, search_hyperparameters
+from qimage.bench.executors import LocalExecutor
 from qimage.bench.spec import Suite
 from qimage.data import load_dataset
 from qimage.report.results import read_jsonl
@@ -49,47 +52,57 @@ class _Searcher:
     in ``search.jsonl`` (so a rerun or a resumed run does not search again).
     """
 
-    def __init__(self, suite: Suite, out: Path, data_dir, progress):
+    def __init__(self, suite: Suite, out: Path, data_dir, progress, device=None):
         self.suite, self.path, self.data_dir, self.say = (
             suite,
             out / "search.jsonl",
             data_dir,
             progress,
         )
+        self.device = device
         self.done = {row["key"]: row["params"] for row in read_jsonl(self.path)}
 
     def key(self, task, model) -> str:
         suite = self.suite
         return _key("search", _spec(task), _spec(model), suite.cv_folds, suite.search_size)
 
-    def prefetch(self, pairs, workers: int, threads: int) -> None:
-        """Search every ``(task, model)`` pair not searched yet, ``workers`` at a time."""
+    def prefetch(self, pairs, executor) -> None:
+        """Search every ``(task, model)`` pair not searched yet on ``executor``."""
         missing = list(
             {self.key(t, m): (t, m) for t, m in pairs if self.key(t, m) not in self.done}.values()
         )
-        jobs = [(self.suite, t, m, self.data_dir, threads) for t, m in missing]
+        jobs = [
+            (self.suite, t, m, self.data_dir, executor.threads, self.device) for t, m in missing
+        ]
         if jobs:
             self.say(f"searching the hyperparameters of {len(jobs)} (task, model) pairs")
-        for (task, model), params in zip(missing, _map(_search_job, jobs, workers), strict=True):
-            self._store(task, model, params)
+        count = Progress(len(jobs), self.say)
+        with contextlib.closing(executor.map(_search_job, jobs)) as results:
+            for index, params, _ in results:
+                self._store(*missing[index], params, count)
 
     def __call__(self, task, model) -> dict:
         key = self.key(task, model)
         if key not in self.done:
-            self._store(task, model, _search_job((self.suite, task, model, self.data_dir, None)))
+            job = (self.suite, task, model, self.data_dir, None, self.device)
+            self._store(task, model, _search_job(job))
         return self.done[key]
 
-    def _store(self, task, model, params: dict) -> None:
+    def _store(self, task, model, params: dict, count=None) -> None:
         key = self.key(task, model)
+        if key in self.done:  # a duplicated job: the first answer stands
+            return
         _append(self.path, {"key": key, "task": task.name, "model": model.name, "params": params})
         self.done[key] = params
         score = params.get("cv_accuracy")
         chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
-        self.say(f"searched {model.name} on {task.name}: {chosen} (cv accuracy {score})")
+        cv = "" if score is None else f" (cv accuracy {score:.3f})"
+        message = f"searched {model.name} on {task.name}: {chosen}{cv}"
+        (count or self.say)(message)
 
 
 def _search_job(args) -> dict:
-    suite, task, model, data_dir, threads = args
+    suite, task, model, data_dir, threads, device = args
     if threads is not None:
         import torch
 
@@ -101,25 +114,46 @@ def _search_job(args) -> dict:
         folds=suite.cv_folds,
         size=suite.search_size,
         data_dir=data_dir,
+        device=device,
     )
 
 
 def _job(args):
-    task, model, models, size, seed, params, data_dir, threads = args
+    task, model, models, size, seed, params, data_dir, threads, device = args
     import torch
 
     torch.set_num_threads(threads)
-    return run_cell(task, model, models, size, seed, params, data_dir)
+    return run_cell(task, model, models, size, seed, params, data_dir, device=device)
 
 
-def _row(suite, task, model, size, seed, result) -> dict:
+def _row(suite, task, model, size, seed, result, tries) -> dict:
     return {
         "suite": suite.name, "task": task.name, "task_label": task.label,
         "model": model.name, "family": model.family, "twin": model.twin,
         "ablation_of": model.ablation_of, "ablation": model.ablation,
         "size": size, "seed": seed, "qimage": __version__, "finished": time.time(),
-        **result,
+        "tries": tries, **result,
     }  # fmt: skip
+
+
+class Progress:
+    """Prefixes each of ``total`` messages with ``[k/total, ETA ...]`` (elapsed time per
+    finished job times the jobs left) and passes it to ``say``."""
+
+    def __init__(self, total: int, say, clock=time.monotonic):
+        self.total, self.say, self.clock = total, say, clock
+        self.done, self.start = 0, clock()
+
+    def __call__(self, message: str) -> None:
+        self.done += 1
+        left = (self.clock() - self.start) / self.done * (self.total - self.done)
+        self.say(f"[{self.done}/{self.total}, ETA {_duration(left)}] {message}")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def run_suite(
@@ -127,36 +161,46 @@ def run_suite(
     out: str | Path,
     *,
     workers: int = 1,
+    executor=None,
     data_dir=None,
     max_cells: int | None = None,
     progress=None,
+    device: str | None = None,
 ) -> dict:
     """Run every unfinished cell of ``suite`` into ``out``; returns counts done/skipped/failed.
 
+    ``executor`` runs the jobs (default: a :class:`LocalExecutor` of ``workers`` processes);
     ``max_cells`` stops after that many new cells (hyperparameters are searched only for
-    the models those cells need).
+    the models those cells need); ``device`` is where the torch models train (cpu, cuda).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda message: None)
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    executor = executor or LocalExecutor(workers)
     for name in sorted({task.dataset for task in suite.tasks}):
         load_dataset(name, data_dir=data_dir)  # a missing dataset fails now, not an hour in
-    search = _Searcher(suite, out, data_dir, say)
+    search = _Searcher(suite, out, data_dir, say, device)
     if max_cells is None:  # otherwise search lazily, only for the cells that will run
-        search.prefetch([(t, m) for t, m, _, _ in suite.cells()], workers, threads)
+        search.prefetch([(t, m) for t, m, _, _ in suite.cells()], executor)
     todo, skipped = _pending(suite, out, search, max_cells)
     counts = {"done": 0, "skipped": skipped, "failed": 0, "todo": len(todo)}
     jobs = [
-        (t, m, suite.models[t.name], size, seed, params, data_dir, threads)
+        (t, m, suite.models[t.name], size, seed, params, data_dir, executor.threads, device)
         for _, t, m, size, seed, params in todo
     ]
-    results = _map(_job, jobs, workers)
-    for (key, task, model, size, seed, _), result in zip(todo, results, strict=True):
-        _append(out / "results.jsonl", {"key": key, **_row(suite, task, model, size, seed, result)})
-        counts["failed" if "error" in result else "done"] += 1
-        outcome = result.get("error") or f"accuracy {result['accuracy']:.4f}"
-        say(f"{task.name} {model.name} n={size or 'full'} seed={seed}: {outcome}")
+    count, written = Progress(len(jobs), say), set()
+    with contextlib.closing(executor.map(_job, jobs)) as results:
+        for index, result, tries in results:
+            key, task, model, size, seed, _ = todo[index]
+            if key in written:  # a duplicated job: the first row stands
+                continue
+            row = _row(suite, task, model, size, seed, result, tries)
+            _append(out / "results.jsonl", {"key": key, **row})
+            written.add(key)
+            counts["failed" if "error" in result else "done"] += 1
+            outcome = result.get("error") or f"accuracy {result['accuracy']:.4f}"
+            retried = f" ({tries} tries)" if tries > 1 else ""
+            count(f"{task.name} {model.name} n={size or 'full'} seed={seed}: {outcome}{retried}")
     return counts
 
 
@@ -172,18 +216,6 @@ def _pending(suite: Suite, out: Path, search: _Searcher, max_cells) -> tuple[lis
         if key in done:
             skipped += 1
         else:
+            done.add(key)  # a cell listed twice runs once
             todo.append((key, task, model, size, seed, params))
     return todo, skipped
-
-
-def _map(function, jobs, workers: int):
-    if workers <= 1 or len(jobs) <= 1:
-        yield from map(function, jobs)
-        return
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    # Leaving the block for any reason (Ctrl-C, SIGTERM, an error) terminates the workers:
-    # an interrupted benchmark must not leave processes computing cells nobody will record.
-    with context.Pool(workers) as pool:
-        yield from pool.imap(function, jobs)

@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bench": ("qimage.cli.bench", "run the quantum-vs-classical benchmark"),
     "report": ("qimage.cli.report", "write the report of a benchmark's results"),
+    "serve": ("qimage.cli.serve", "draw a digit in the browser and watch the model decide"),
+    "sample": ("qimage.cli.sample", "draw images from a Born machine"),
     "completion": ("qimage.cli.completion", "print a shell completion script (bash, zsh)"),
 }
 

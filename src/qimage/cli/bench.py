@@ -1,8 +1,9 @@
 """``qimage bench``: run (or resume) a benchmark suite of quantum vs classical models.
 
 Each finished cell (task, model, training size, seed) appends one line to
-``OUT/results.jsonl`` and is skipped on a rerun, so an interrupted benchmark resumes. Then
-``qimage report OUT`` writes the report.
+``OUT/results.jsonl`` and is skipped on a rerun, so an interrupted benchmark resumes. Cells
+run on a local process pool or, with ``--executor ray``, as Ray tasks on a local Ray or a
+cluster. Then ``qimage report OUT`` writes the report.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import sys
 from pathlib import Path
 
 from qimage.bench import SUITES, run_suite
+from qimage.bench.executors import EXECUTORS, make_executor
+from qimage.cli.train import check_device
+from qimage.errors import QimageError
 
 
 def add_parser(sub) -> None:
@@ -25,11 +29,30 @@ def add_parser(sub) -> None:
         help="quick: minutes; standard: about an hour on 2 cores; full: hours",
     )
     p.add_argument("--out", type=Path, default=None, help="results folder (default: bench-SUITE)")
-    p.add_argument("--workers", type=int, default=1, help="cells run in parallel")
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local: a process pool; ray: Ray tasks (pip install 'qimage[ray]')",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="local: cells run in parallel (default 1); ray: CPUs of the local Ray (default all)",
+    )
+    p.add_argument("--address", help="ray: join the Ray cluster at ADDR (e.g. auto or HOST:6379)")
+    p.add_argument(
+        "--cpus-per-cell",
+        type=int,
+        help="CPUs (PyTorch threads) per cell (default: local the cores shared out, ray 1)",
+    )
     p.add_argument(
         "--data-dir",
         help="folder with one subfolder per dataset (DIR/mnist, DIR/fashion-mnist) holding its "
         "IDX files; datasets not found there come from the usual sources (see docs/data.md)",
+    )
+    p.add_argument(
+        "--device", metavar="DEVICE", help="where models train: cpu, cuda or cuda:N (default: cpu)"
     )
     p.add_argument("--max-cells", type=int, help="stop after this many new cells (smoke tests)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -46,17 +69,32 @@ def run_bench(args) -> int:
         if not args.quiet:
             console.print(message)
 
+    for flag in ("workers", "cpus_per_cell"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise QimageError(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.address and args.executor != "ray":
+        raise QimageError("--address joins a Ray cluster: use it with --executor ray")
+    if args.device is not None:
+        check_device(args.device)
     suite = SUITES[args.suite]
     total = sum(1 for _ in suite.cells())
     say(f"suite {suite.name}: {total} cells into {out}")
-    counts = run_suite(
-        suite,
-        out,
-        workers=max(1, args.workers),
-        data_dir=args.data_dir,
-        max_cells=args.max_cells,
-        progress=say,
+    executor = make_executor(
+        args.executor,
+        workers=args.workers,
+        address=args.address,
+        cpus_per_cell=args.cpus_per_cell,
     )
+    with executor:
+        counts = run_suite(
+            suite,
+            out,
+            executor=executor,
+            data_dir=args.data_dir,
+            max_cells=args.max_cells,
+            progress=say,
+            device=args.device,
+        )
     (out / "command.txt").write_text(" ".join(["qimage", *map(shlex.quote, sys.argv[1:])]) + "\n")
     print(
         f"{counts['done']} cells run, {counts['failed']} failed, {counts['skipped']} already "

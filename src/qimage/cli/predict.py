@@ -1,13 +1,16 @@
 """``qimage predict MODEL IMAGE...``: classify image files and print class probabilities.
 
-Images may be any size or format Pillow reads (PNG, JPEG, BMP, ...): each is converted to
-greyscale, inverted when its background is light (the datasets have light strokes on a dark
-background), and area-resized to the model's input size. Raw IDX files (``.idx``,
-``*-idx3-ubyte``, optionally ``.gz``) are read as whole stacks of images.
+Images may be any size or format Pillow reads (PNG, JPEG, BMP, ...): each is prepared as
+the dataset's digits were made (see :mod:`qimage.preprocess.drawing`): transparency
+composited on the background, a light background inverted, cropped to the ink, scaled to
+fit the dataset's box and centred by mass. Raw IDX files (``.idx``, ``*-idx3-ubyte``,
+optionally ``.gz``) are read as whole stacks of images, unchanged. A file that cannot be
+read gets its own one-line error; the others are still classified (exit code 2).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +18,8 @@ import numpy as np
 from qimage.cli.evaluate import add_backend_option, model_path, on_device
 from qimage.cli.train import add_execution_options, execution_from
 from qimage.data import read_idx
-from qimage.errors import DatasetError
+from qimage.errors import DatasetError, QimageError
+from qimage.preprocess.drawing import prepare_drawing
 from qimage.train import load_model
 
 
@@ -36,29 +40,45 @@ def _is_idx(path: Path) -> bool:
 
 def load_images(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """``(N, H, W)`` uint8 images from an image file (N = 1) or an IDX stack."""
+    return load_prepared(path, shape)[0]
+
+
+def load_prepared(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """:func:`load_images` and the notes on how a picture was prepared."""
     if not path.is_file():
         raise DatasetError(f"no such image file: {path}")
     if _is_idx(path):
         stack = read_idx(path)
         if stack.ndim != 3 or stack.shape[1:] != shape:
             raise DatasetError(f"{path}: IDX images of shape {stack.shape[1:]}, need {shape}")
-        return stack.astype(np.uint8)
-    return _read_picture(path, shape)[None]
+        return stack.astype(np.uint8), ()
+    prepared = prepare_drawing(_read_picture(path), shape)
+    return prepared.pixels[None], prepared.notes
 
 
-def _read_picture(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def _read_picture(path: Path) -> np.ndarray:
+    """The picture's pixels, ``(H, W)`` grey or ``(H, W, 4)`` RGBA, uint8."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            grey = image.convert("L")
+            has_alpha = "A" in image.getbands() or "transparency" in image.info
+            pixels = image.convert("RGBA" if has_alpha else "L")
+            return np.asarray(pixels, dtype=np.uint8)
     except (UnidentifiedImageError, OSError) as err:
-        raise DatasetError(f"{path}: not an image Pillow can read ({err})") from None
-    pixels = np.asarray(grey, dtype=np.uint8)
-    if pixels.mean() > 127:  # dark strokes on light paper: flip to the datasets' convention
-        grey = Image.fromarray(255 - pixels)
-    resized = grey.resize((shape[1], shape[0]), Image.Resampling.BOX)
-    return np.asarray(resized, dtype=np.uint8)
+        raise DatasetError(f"not an image Pillow can read ({err})") from None
+
+
+def _print_rows(path: Path, probs: np.ndarray, names: list[str], notes) -> None:
+    """One line per image on stdout; how a picture was prepared goes to stderr, so that
+    stdout stays one parseable line per image."""
+    for note in notes:
+        print(f"qimage: note: {path}: {note}", file=sys.stderr)
+    for i, row in enumerate(probs):
+        label = f"{path}[{i}]" if len(probs) > 1 else str(path)
+        best = int(row.argmax())
+        spread = "  ".join(f"{n}:{p:.3f}" for n, p in zip(names, row, strict=True))
+        print(f"{label}: class {names[best]} (p={row[best]:.3f})  {spread}")
 
 
 def run_predict(args) -> int:
@@ -67,12 +87,14 @@ def run_predict(args) -> int:
     shape = tuple(loaded.info.get("image_shape", (8, 8)))
     execution = execution_from(args, seed=args.seed)
     loaded.model, execution = on_device(loaded.model, args.backend, execution, args.seed)
+    failed = 0
     for path in args.images:
-        images = load_images(path, shape)
-        probs = loaded.predict_proba(images, execution)
-        for i, row in enumerate(probs):
-            label = f"{path}[{i}]" if len(probs) > 1 else str(path)
-            best = int(row.argmax())
-            spread = "  ".join(f"{n}:{p:.3f}" for n, p in zip(names, row, strict=True))
-            print(f"{label}: class {names[best]} (p={row[best]:.3f})  {spread}")
-    return 0
+        try:
+            images, notes = load_prepared(path, shape)
+        except QimageError as err:
+            message = str(err) if str(path) in str(err) else f"{path}: {err}"
+            print(f"qimage: error: {message}", file=sys.stderr)
+            failed += 1
+            continue
+        _print_rows(path, loaded.predict_proba(images, execution), names, notes)
+    return 2 if failed else 0

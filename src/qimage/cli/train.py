@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from qimage.train import (
     preset_run_config,
     run_experiment,
 )
+from qimage.train.distributed import join, launch, leave
 from qimage.train.runs import claim_run_folder
 
 # Flags that set a field of a config: flag destination -> field name. A model flag the
@@ -60,7 +62,13 @@ TRAIN_FLAGS = {
     "patience": "patience",
     "seed": "seed",
 }
-DATA_FLAGS = {"classes": "classes", "n_train": "n_train", "downsample": "downsample", "pca": "pca"}
+DATA_FLAGS = {
+    "classes": "classes",
+    "n_train": "n_train",
+    "downsample": "downsample",
+    "pca": "pca",
+    "reduce": "reduce",
+}
 
 
 def _classes(text: str) -> list[int]:
@@ -90,6 +98,12 @@ def add_parser(sub) -> None:
     data.add_argument("--n-train", type=int, help="stratified training subsample size")
     data.add_argument("--downsample", type=int, help="area-average images to K x K first")
     data.add_argument("--pca", type=int, help="keep this many principal components")
+    data.add_argument(
+        "--reduce",
+        choices=["pca", "qkpca"],
+        help="how --pca components are found: pca, or qkpca (kernel PCA on the fidelity "
+        "kernel of amplitude-encoded images); default pca",
+    )
     model = p.add_argument_group("model")
     model.add_argument(
         "--model",
@@ -137,6 +151,13 @@ def add_parser(sub) -> None:
         help="train into an --out folder that holds a run, moving the old run aside",
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train data-parallel on N local ranks (batch size per rank; see docs/scale.md)",
+    )
     p.set_defaults(run=run_train)
 
 
@@ -219,20 +240,66 @@ def _resume_config(args) -> RunConfig:
 
 
 def run_train(args) -> int:
+    if args.nproc < 1:
+        raise TrainingError(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc > 1 and "WORLD_SIZE" not in os.environ:  # start the ranks, each runs below
+        return launch(_own_argv(args), args.nproc)
     cfg = _resume_config(args) if args.resume else _build_config(args)
-    out = (
-        args.resume
-        or args.out
-        or Path("runs") / (f"{cfg.data.dataset}-{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    )
-    progress = "off" if args.quiet else ("bar" if sys.stderr.isatty() else "epochs")
-    resume = claim_run_folder(out, resume=args.resume is not None, force=args.force)
-    _say(args, f"training {_describe(cfg)}; run folder {out}")
+    out = args.resume or args.out or _default_out(cfg.data.dataset, cfg.model.name)
+    ranks = join(cfg.execution)  # None unless started by --nproc or torchrun
     try:
-        result = run_experiment(cfg, out, resume=resume, progress=progress, data_dir=args.data_dir)
+        return _train(args, cfg, out, ranks)
+    finally:
+        leave()
+
+
+def _own_argv(args) -> list[str]:
+    """The command line to give each rank: this one (with a fixed run folder, so every rank
+    agrees on it); refused when ``qimage.cli.main`` was called with other arguments."""
+    from qimage.cli import build_parser
+
+    argv = sys.argv[1:]
+    try:
+        same = build_parser().parse_args(argv) == args
+    except SystemExit:
+        same = False
+    if not same:
+        raise TrainingError("--nproc is for the qimage command line (or run it under torchrun)")
+    if args.out is None and args.resume is None:
+        argv = [*argv, "--out", str(_default_out(args.dataset, args.model))]
+    return argv
+
+
+def _default_out(dataset: str, model: str) -> Path:
+    return Path("runs") / f"{dataset}-{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
+    main_rank = ranks is None or ranks.main
+    progress = "bar" if sys.stderr.isatty() else "epochs"
+    progress = "off" if args.quiet or not main_rank else progress
+    resume = args.resume is not None
+    if main_rank:  # rank 0 alone owns the run folder
+        resume = claim_run_folder(out, resume=resume, force=args.force)
+        _say(args, f"training {_describe(cfg)}; run folder {out}")
+    if ranks:
+        resume = ranks.broadcast(resume)
+    try:
+        result = run_experiment(
+            cfg,
+            out if main_rank else None,
+            resume=resume,
+            progress=progress,
+            data_dir=args.data_dir,
+            ranks=ranks,
+        )
     except TrainingInterrupted as err:
+        if not main_rank:  # rank 0 says where its checkpoint is
+            return 130
         hint = f"; resume with: qimage train --resume {out}" if err.checkpoint else ""
         raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None
+    if not main_rank:
+        return 0
     _write_plots(result, out)
     test = result.metrics["test"]
     print(

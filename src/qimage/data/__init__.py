@@ -1,4 +1,5 @@
-"""Image datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST, and the IDX format.
+"""Image datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST, and the IDX format;
+quantum data: cluster-Ising ground states (:mod:`qimage.data.quantum`).
 
 This is the lowest layer of qimage: it depends on NumPy and :mod:`qimage.errors` only
 (scikit-learn is imported when the digits are loaded, rich when a progress bar is shown).
@@ -16,15 +17,19 @@ from __future__ import annotations
 from qimage.data.datasets import DATASET_NAMES, Dataset, load_dataset
 from qimage.data.download import download_file
 from qimage.data.idx import read_idx, write_idx
+from qimage.data.quantum import QuantumDataset, generate_cluster_ising, load_quantum_dataset
 from qimage.data.sources import IDX_DATASETS, cache_dir
 
 __all__ = [
     "DATASET_NAMES",
     "IDX_DATASETS",
     "Dataset",
+    "QuantumDataset",
     "cache_dir",
     "download_file",
+    "generate_cluster_ising",
     "load_dataset",
+    "load_quantum_dataset",
     "read_idx",
     "write_idx",
 ]

@@ -5,7 +5,8 @@
 * :class:`DressedQNNClassifier`: linear layer, circuit, linear layer;
 * :class:`QuanvClassifier`: quanvolution + head on image rows;
 * :class:`ModelClassifier`: any model of :data:`qimage.models.REGISTRY` by name;
-* :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel.
+* :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel;
+* :class:`QuantumKernelPCA`: kernel PCA on a quantum kernel (a transformer).
 
 They follow scikit-learn's developer guide: ``__init__`` only stores its keyword arguments,
 validation happens in ``fit``, everything learned lives in attributes ending in ``_``, and
@@ -24,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+from qimage.estimators.born import BornMachine
+from qimage.estimators.kernel_pca import QuantumKernelPCA
 from qimage.estimators.kernel_svc import QuantumKernelSVC
 from qimage.estimators.neural import (
     DressedQNNClassifier,
@@ -33,9 +36,11 @@ from qimage.estimators.neural import (
 )
 
 __all__ = [
+    "BornMachine",
     "DressedQNNClassifier",
     "ModelClassifier",
     "QNNClassifier",
+    "QuantumKernelPCA",
     "QuantumKernelSVC",
     "QuanvClassifier",
 ]

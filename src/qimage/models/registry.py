@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from qimage.errors import CircuitError
+from qimage.models.families.born import BornFamily
 from qimage.models.families.classical import CNNFamily, LogRegFamily, MLPFamily
 from qimage.models.families.dressed import DressedClassicalFamily, DressedFamily
 from qimage.models.families.qnn import QNNFamily
@@ -52,6 +53,7 @@ for _family in (
     MLPFamily(),
     CNNFamily(),
     DressedClassicalFamily(),
+    BornFamily(),
 ):
     register(_family)
 

@@ -3,8 +3,8 @@
 Sample selection acts on ``(X, y)``: :class:`ClassSubset`, :func:`stratified_subsample`.
 Transformers follow scikit-learn's contract (fit on train, transform train and test):
 :class:`Downsample`, :class:`Flatten`, :class:`Standardize`, :class:`PCA`,
-:class:`AngleScaler`, :class:`AmplitudeEncoder`. A :class:`Pipeline` chains them and
-exports ``to_config()`` (JSON) and ``state_dict()`` (arrays); :func:`make_pipeline`
+:class:`AngleScaler`, :class:`AmplitudeEncoder`, :class:`KernelPCA`. A :class:`Pipeline`
+chains them and exports ``to_config()`` (JSON) and ``state_dict()`` (arrays); :func:`make_pipeline`
 builds the standard chain.
 
 Example::
@@ -24,11 +24,13 @@ from __future__ import annotations
 from qimage.preprocess.base import PreprocessError, StatefulTransformer
 from qimage.preprocess.features import PCA, AmplitudeEncoder, AngleScaler, Standardize
 from qimage.preprocess.images import Downsample, Flatten, area_weights
+from qimage.preprocess.kernel_pca import KERNELS, KernelPCA, register_kernel
 from qimage.preprocess.pipeline import CONFIG_FORMAT, STEP_TYPES, Pipeline, make_pipeline
 from qimage.preprocess.selection import ClassSubset, StratifiedSubsample, stratified_subsample
 
 __all__ = [
     "CONFIG_FORMAT",
+    "KERNELS",
     "PCA",
     "STEP_TYPES",
     "AmplitudeEncoder",
@@ -36,6 +38,7 @@ __all__ = [
     "ClassSubset",
     "Downsample",
     "Flatten",
+    "KernelPCA",
     "Pipeline",
     "PreprocessError",
     "Standardize",
@@ -43,5 +46,6 @@ __all__ = [
     "StratifiedSubsample",
     "area_weights",
     "make_pipeline",
+    "register_kernel",
     "stratified_subsample",
 ]

@@ -25,15 +25,24 @@ from sklearn.utils.validation import check_is_fitted
 from qimage.preprocess.base import PreprocessError, StatefulTransformer
 from qimage.preprocess.features import PCA, AmplitudeEncoder, AngleScaler, Standardize
 from qimage.preprocess.images import Downsample, Flatten
+from qimage.preprocess.kernel_pca import KernelPCA
 
-__all__ = ["CONFIG_FORMAT", "STEP_TYPES", "Pipeline", "make_pipeline"]
+__all__ = ["CONFIG_FORMAT", "REDUCTIONS", "STEP_TYPES", "Pipeline", "make_pipeline"]
 
 CONFIG_FORMAT = "qimage.preprocess.Pipeline/1"
 
 #: Transformer classes a config may name, by class name.
 STEP_TYPES: dict[str, type[StatefulTransformer]] = {
     cls.__name__: cls
-    for cls in (Downsample, Flatten, Standardize, PCA, AngleScaler, AmplitudeEncoder)
+    for cls in (Downsample, Flatten, Standardize, PCA, KernelPCA, AngleScaler, AmplitudeEncoder)
+}
+
+#: The reduction steps of :func:`make_pipeline`, by name, given the number of components.
+#: ``qkpca`` is kernel PCA on the fidelity kernel of amplitude-encoded features (the
+#: quantum kernels are registered by :mod:`qimage.train`).
+REDUCTIONS = {
+    "pca": PCA,
+    "qkpca": lambda d: KernelPCA(d, kernel="fidelity", kernel_params={"encoder": "amplitude"}),
 }
 
 
@@ -155,6 +164,7 @@ def make_pipeline(
     standardize: bool = False,
     scale: str | None = None,
     n_qubits: int | None = None,
+    reduce: str = "pca",
 ) -> Pipeline:
     """The standard chain: downsample, flatten, standardise, PCA, then scale.
 
@@ -167,6 +177,7 @@ def make_pipeline(
             unit norm) or None.
         n_qubits: for ``"angle"``, must equal the feature count; for ``"amplitude"``,
             the register size (default: the smallest that fits).
+        reduce: how ``pca`` components are found, a name of :data:`REDUCTIONS`.
 
     Returns:
         An unfitted :class:`Pipeline` taking images (n, H, W) or rows (n, H*W).
@@ -188,7 +199,9 @@ def make_pipeline(
     if pca is not None:
         if not 1 <= pca <= n_features:
             raise PreprocessError(f"make_pipeline: pca={pca} must be from 1 to {n_features}")
-        steps.append(("pca", PCA(pca)))
+        if reduce not in REDUCTIONS:
+            raise PreprocessError(f"make_pipeline: unknown reduce {reduce!r}; use 'pca', 'qkpca'")
+        steps.append((reduce, REDUCTIONS[reduce](pca)))
         n_features = pca
     steps += _scale_steps(scale, n_features, n_qubits)
     return Pipeline(steps)

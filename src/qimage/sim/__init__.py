@@ -30,6 +30,7 @@ from qimage.sim.measure import (
 )
 from qimage.sim.memory import estimate_bytes, memory_limit
 from qimage.sim.noise import NoiseModel
+from qimage.sim.rng import device_generator
 from qimage.sim.state import (
     MAX_QUBITS,
     amplitude_state,
@@ -58,6 +59,7 @@ __all__ = [
     "as_tensor",
     "as_vector",
     "basis_state",
+    "device_generator",
     "estimate_bytes",
     "evolve",
     "expval_pauli",

@@ -85,23 +85,23 @@ def _diagonal(x: torch.Tensor, diag: torch.Tensor, block: Block, n: int) -> torc
     return out.reshape(rows, -1)
 
 
-def _gather(x: torch.Tensor, index: torch.Tensor, block: Block, n: int) -> torch.Tensor:
-    rows = x.shape[0]
+def _gather(x: torch.Tensor, block: Block, n: int, inverse: bool) -> torch.Tensor:
+    """The block's gather (or its inverse) applied to ``x``."""
+    rows, index = x.shape[0], block.gather(x.device, inverse)
     if block.contiguous:
         lead, d, r = _geometry(block, n)
         x3 = x.reshape(rows * lead, d, r)
-        out = x3[:, index.to(x.device)] if r > 1 else _take(x3[..., 0], index)
+        out = x3[:, index] if r > 1 else _take(x3[..., 0], index)
         return out.reshape(rows, -1)
     t = x.reshape(rows, *[2] * n)
     front = _front(t, block.wires)
-    return _back(front[:, index.to(x.device)], t, block.wires).reshape(rows, -1)
+    return _back(front[:, index], t, block.wires).reshape(rows, -1)
 
 
 def _take(x2: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``x2[:, index]`` for a 2-D complex tensor, as a gather of 8-byte reals (several times
     faster than complex indexing)."""
     rows = x2.shape[0]
-    index = index.to(x2.device)
     if x2.dtype == torch.complex64:  # one complex64 is one float64's worth of bytes
         real = x2.contiguous().view(torch.float64)
         return torch.gather(real, 1, index.expand(rows, -1)).view(torch.complex64)
@@ -117,12 +117,11 @@ class _Permute(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, block, n, inverse):
         ctx.block, ctx.n, ctx.inverse = block, n, inverse
-        return _gather(x, block.inverse if inverse else block.index, block, n)
+        return _gather(x, block, n, inverse)
 
     @staticmethod
     def backward(ctx, grad):
-        index = ctx.block.index if ctx.inverse else ctx.block.inverse
-        return _gather(grad, index, ctx.block, ctx.n), None, None, None
+        return _gather(grad, ctx.block, ctx.n, not ctx.inverse), None, None, None
 
 
 def apply_block(

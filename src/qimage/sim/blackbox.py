@@ -3,9 +3,10 @@
 What hardware offers: run the circuit at chosen angles and measure. Two estimators:
 
 * **parameter shift** — exact: ``df/dt = sum_t c_t f(t + s_t)`` per angle, with the gate's
-  rule, every shifted circuit evaluated as one batch. Used for noisy circuits (the rule holds
-  as long as the noise does not depend on the angles); the noiseless engine has a faster
-  version that reuses prefixes (:mod:`qimage.sim.shift`).
+  rule, every shifted circuit evaluated as one batch by :func:`qimage.sim.shift.shift_batches`
+  (the one implementation of the rule; the noiseless engine calls it block by block to
+  reuse prefixes). Used for noisy circuits: the rule holds as long as the noise does not
+  depend on the angles.
 * **SPSA** (Spall 1992) — stochastic: two evaluations per step whatever the number of
   angles, ``g_s ~ (f(t + c D) - f(t - c D)) / (2c) * D_s`` with random signs ``D_s``. An
   unbiased estimate of a smoothed gradient, cheap under shots.
@@ -17,6 +18,8 @@ and weights.
 from __future__ import annotations
 
 import torch
+
+from qimage.sim.shift import shift_batches
 
 __all__ = ["SPSA_EPSILON", "BlackBoxGradient"]
 
@@ -48,34 +51,18 @@ class BlackBoxGradient(torch.autograd.Function):
         if ctx.method == "spsa":
             out = _spsa(ctx.evaluate, ctx.needs, ctx.generator, rows, grad)
         else:
-            out = _shift(ctx.evaluate, ctx.rules, ctx.needs, rows, grad)
+            slots = [s for s, need in enumerate(ctx.needs) if need]
+            out = shift_batches(ctx.evaluate, ctx.rules, slots, rows, grad, torch.zeros_like(rows))
         if angles.shape[0] == 1:
             out = out.sum(0, keepdim=True)
         return None, None, None, None, None, out
 
 
-def _shift(evaluate, rules, needs, rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-    """Parameter-shift gradient ``(B, P)``: all (slot, term) shifts in one batch."""
-    pairs = [(s, c, shift) for s, need in enumerate(needs) if need for c, shift in rules[s]]
-    out = torch.zeros_like(rows)
-    if not pairs:
-        return out
-    batch, n_pairs = rows.shape[0], len(pairs)
-    shifted = rows[:, None].repeat(1, n_pairs, 1)  # (B, G, P)
-    slots = torch.tensor([p[0] for p in pairs], device=rows.device)
-    shifted[:, torch.arange(n_pairs), slots] += torch.tensor(
-        [p[2] for p in pairs], dtype=rows.dtype, device=rows.device
-    )
-    values = evaluate(shifted.reshape(batch * n_pairs, -1)).reshape(batch, n_pairs, -1)
-    coeffs = torch.tensor([p[1] for p in pairs], dtype=values.dtype, device=rows.device)
-    weighted = torch.einsum("bk,bgk->bg", grad.to(values.dtype), values) * coeffs
-    return out.index_add_(1, slots, weighted.to(out.dtype))
-
-
 def _spsa(evaluate, needs, generator, rows: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     """SPSA estimate ``(B, P)`` from two evaluations with random +-1 perturbations."""
     mask = torch.tensor(needs, dtype=rows.dtype, device=rows.device)
-    signs = torch.randint(0, 2, rows.shape, generator=generator).to(rows) * 2 - 1
+    signs = torch.randint(0, 2, rows.shape, generator=generator, device=rows.device)
+    signs = signs.to(rows) * 2 - 1
     delta = signs * mask
     both = torch.stack([rows + SPSA_EPSILON * delta, rows - SPSA_EPSILON * delta], dim=1)
     values = evaluate(both.reshape(2 * rows.shape[0], -1)).reshape(rows.shape[0], 2, -1)

@@ -19,12 +19,13 @@ Tensors have a leading size ``R``: 1 for shared blocks, the number of angle rows
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from qimage.sim.fusion import Block, Plan, Segment, _local_index
 from qimage.sim.gates import Gate
+from qimage.sim.placement import HOST, placed
 
 __all__ = ["Recipe", "block_tensors", "folded_state", "recipe"]
 
@@ -35,9 +36,10 @@ class _TypeGroup:
 
     gate: Gate
     ops: tuple[int, ...]
-    slots: torch.Tensor  # (m, n_params)
+    slots: torch.Tensor  # (m, n_params), CPU
     n_wires: int
     per_sample: bool
+    copies: dict = field(default_factory=dict, init=False, repr=False)  # slots on devices
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +50,7 @@ class _LocalGroup:
     chains: torch.Tensor  # (S, k, L) indices into the pool, the last pool entry is identity
     per_sample: bool
     column: bool  # only the first column is needed (first segment of a folded block)
+    copies: dict = field(default_factory=dict, init=False, repr=False)  # chains on devices
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +74,7 @@ def _type_groups(plan: Plan, ops_used: list[int]) -> tuple[_TypeGroup, ...]:
     groups = []
     for (_, k, per_sample), ops in keys.items():
         n_params = len(plan.ops[ops[0]].slots)
-        slots = torch.tensor([plan.ops[i].slots for i in ops], dtype=torch.long)
+        slots = torch.tensor([plan.ops[i].slots for i in ops], dtype=torch.long, device=HOST)
         gate = plan.ops[ops[0]].gate
         groups.append(
             _TypeGroup(gate, tuple(ops), slots.reshape(len(ops), n_params), k, per_sample)
@@ -99,7 +102,7 @@ def _local_groups(plan: Plan, blocks, shared: list[int], every: list[int], fold:
             for _, _, seg in items
         ]
         targets = tuple((b, s) for b, s, _ in items)
-        chains = torch.tensor(rows, dtype=torch.long)
+        chains = torch.tensor(rows, dtype=torch.long, device=HOST)
         groups.append(_LocalGroup(targets, chains, per_sample, column))
     return tuple(groups)
 
@@ -129,14 +132,15 @@ def _group_tensors(rec: Recipe, angles, dtype, share: bool) -> list[torch.Tensor
             out.append(None)
             continue
         rows = angles if group.per_sample or not share else angles[:1]
-        out.append(group.gate.build(rows[:, group.slots.to(rows.device)], group.n_wires, dtype))
+        slots = placed(group.copies, group.slots, rows.device)
+        out.append(group.gate.build(rows[:, slots], group.n_wires, dtype))
     return out
 
 
 def _as_2x2(group: _TypeGroup, tensor, dtype, device) -> torch.Tensor:
     """A group of one-qubit ops as dense 2x2 matrices ``(R, m, 2, 2)``."""
     if group.gate.kind == "permutation":  # X, the only one-qubit permutation
-        x = torch.tensor([[0, 1], [1, 0]], dtype=dtype, device=device)
+        x = torch.eye(2, dtype=dtype, device=device).flip(0)  # rows swapped: [[0, 1], [1, 0]]
         return x.expand(1, len(group.ops), 2, 2)
     return torch.diag_embed(tensor) if group.gate.kind == "diagonal" else tensor
 
@@ -176,7 +180,7 @@ def _local_tensors(rec: Recipe, tensors, dtype, device) -> dict[tuple[int, int],
         if group.per_sample and full is None:
             full = _pool(rec, rec.pool_shared + rec.pool_per_sample, tensors, dtype, device)
         pool = full if group.per_sample else shared
-        chains = group.chains.to(device)
+        chains = placed(group.copies, group.chains, device)
         product = pool[:, chains[..., 0]]
         for t in range(1, chains.shape[-1]):
             product = pool[:, chains[..., t]] @ product
@@ -189,13 +193,15 @@ def _local_tensors(rec: Recipe, tensors, dtype, device) -> dict[tuple[int, int],
 
 
 @functools.lru_cache(maxsize=1024)
-def _embedding(op_wires: tuple[int, ...], block_wires: tuple[int, ...]):
-    """Gather index and mask that embed an op's ``2^m x 2^m`` matrix into a block's."""
-    sub = _local_index(op_wires, block_wires)
-    rest_wires = tuple(w for w in block_wires if w not in op_wires)
-    rest = _local_index(rest_wires, block_wires) if rest_wires else torch.zeros_like(sub)
-    flat = sub[:, None] * (2 ** len(op_wires)) + sub[None, :]
-    return sub, flat, rest[:, None] == rest[None, :]
+def _embedding(op_wires: tuple[int, ...], block_wires: tuple[int, ...], device: torch.device):
+    """Gather index and mask that embed an op's ``2^m x 2^m`` matrix into a block's, on
+    ``device`` (cached per device: a step copies nothing to it)."""
+    with torch.inference_mode(False):
+        sub = _local_index(op_wires, block_wires)
+        rest_wires = tuple(w for w in block_wires if w not in op_wires)
+        rest = _local_index(rest_wires, block_wires) if rest_wires else torch.zeros_like(sub)
+        flat = sub[:, None] * (2 ** len(op_wires)) + sub[None, :]
+        return tuple(t.to(device) for t in (sub, flat, rest[:, None] == rest[None, :]))
 
 
 def _apply_segment(m, seg: Segment, block: Block, plan: Plan, op_tensor, local) -> torch.Tensor:
@@ -203,7 +209,7 @@ def _apply_segment(m, seg: Segment, block: Block, plan: Plan, op_tensor, local) 
     if seg.kind == "local":
         return local if m is None else local @ m
     if seg.kind == "permutation":
-        index = seg.index.to(local.device if m is None else m.device)
+        index = seg.gather(local.device if m is None else m.device)
         if m is None:
             size = index.shape[0]
             eye = torch.eye(size, dtype=local.dtype, device=index.device)
@@ -211,12 +217,12 @@ def _apply_segment(m, seg: Segment, block: Block, plan: Plan, op_tensor, local) 
         return m[:, index]
     op = plan.ops[seg.ops[0]]
     tensor = op_tensor(seg.ops[0])
-    sub, flat, mask = _embedding(op.wires, block.wires)
+    sub, flat, mask = _embedding(op.wires, block.wires, tensor.device)
     if op.gate.kind == "diagonal":
-        diag = tensor[:, sub.to(tensor.device)]
+        diag = tensor[:, sub]
         return torch.diag_embed(diag) if m is None else diag[..., None] * m
-    embedded = tensor.reshape(tensor.shape[0], -1)[:, flat.to(tensor.device)]
-    embedded = embedded.reshape(-1, *mask.shape) * mask.to(tensor.device)
+    embedded = tensor.reshape(tensor.shape[0], -1)[:, flat]
+    embedded = embedded.reshape(-1, *mask.shape) * mask
     return embedded if m is None else embedded @ m
 
 
@@ -239,7 +245,7 @@ def _diagonal(plan: Plan, block: Block, op_tensor) -> torch.Tensor:
     out = None
     for i in block.ops:
         tensor = op_tensor(i)
-        sub = _embedding(plan.ops[i].wires, block.wires)[0].to(tensor.device)
+        sub = _embedding(plan.ops[i].wires, block.wires, tensor.device)[0]
         diag = tensor[:, sub]
         out = diag if out is None else out * diag
     return out
@@ -291,13 +297,14 @@ def folded_state(plan: Plan, tensors: list, dtype, device) -> torch.Tensor:
     ``|0>``. The Kronecker product runs in wire order (wire 0 most significant).
     """
     starts = {plan.blocks[b].wires[0]: b for b in plan.folded}
-    zero = torch.tensor([[1, 0]], dtype=dtype, device=device)
+    zero = _unit(2, dtype, device)[None]  # |0>: (1, 2)
     state, wire = None, 0
     while wire < plan.n_qubits:
         if wire in starts:
             block = plan.blocks[starts[wire]]
             t = tensors[starts[wire]]
-            column = t[..., 0] if block.kind == "dense" else t * _unit(t.shape[-1], t)
+            unit = _unit(t.shape[-1], t.dtype, t.device)
+            column = t[..., 0] if block.kind == "dense" else t * unit
             wire += len(block.wires)
         else:
             column, wire = zero, wire + 1
@@ -305,8 +312,8 @@ def folded_state(plan: Plan, tensors: list, dtype, device) -> torch.Tensor:
     return state
 
 
-def _unit(size: int, like: torch.Tensor) -> torch.Tensor:
-    unit = torch.zeros(size, dtype=like.dtype, device=like.device)
+def _unit(size: int, dtype, device) -> torch.Tensor:
+    unit = torch.zeros(size, dtype=dtype, device=device)
     unit[0] = 1
     return unit
 

@@ -82,8 +82,9 @@ def _diagonal(x: torch.Tensor, diag: torch.Tensor, block: Block, n: int) -> torc
     return (x.reshape(*[2] * n, -1) * diag.reshape(*shape, 1)).reshape(x.shape)
 
 
-def _rows(x: torch.Tensor, index: torch.Tensor, block: Block, n: int) -> torch.Tensor:
-    index = index.to(x.device)
+def _rows(x: torch.Tensor, block: Block, n: int, inverse: bool) -> torch.Tensor:
+    """The block's row permutation (or its inverse) applied to ``x``."""
+    index = block.gather(x.device, inverse)
     if block.contiguous:
         x3 = _view(x, block, n)
         rows = x.reshape(x3.shape[1], -1)
@@ -98,12 +99,11 @@ class _Permute(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, block, n, inverse):
         ctx.block, ctx.n, ctx.inverse = block, n, inverse
-        return _rows(x, block.inverse if inverse else block.index, block, n)
+        return _rows(x, block, n, inverse)
 
     @staticmethod
     def backward(ctx, grad):
-        index = ctx.block.index if ctx.inverse else ctx.block.inverse
-        return _rows(grad, index, ctx.block, ctx.n), None, None, None
+        return _rows(grad, ctx.block, ctx.n, not ctx.inverse), None, None, None
 
 
 def apply_block(x, tensor, block: Block, n: int, adjoint: bool = False) -> torch.Tensor:

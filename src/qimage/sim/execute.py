@@ -37,6 +37,7 @@ from qimage.sim.circuit import Circuit
 from qimage.sim.fusion import Plan, compile_plan
 from qimage.sim.measure import ExpvalZ
 from qimage.sim.memory import check_memory, memory_limit, state_bytes
+from qimage.sim.rng import check_generator
 from qimage.sim.shift import ParameterShift
 from qimage.sim.validate import (
     DIFF_METHODS,
@@ -56,13 +57,12 @@ BATCH_LAST_MIN = 32
 def _angles(plan: Plan, x: torch.Tensor | None, w: torch.Tensor, real) -> torch.Tensor:
     """All gate angles, ``scale * x[:, i] * w[j]``: shape ``(B, P)``, or ``(1, P)`` without x."""
     device = w.device
+    x_index, w_index, scale = plan.slot_sources(device, real)
     ones = torch.ones(1, dtype=real, device=device)
-    w_pad = torch.cat([w, ones])[plan.w_index.to(device)]  # (P,)
-    angles = plan.scale.to(device=device, dtype=real) * w_pad
+    angles = scale * torch.cat([w, ones])[w_index]  # (P,)
     if x is None:
         return angles[None]
-    x_pad = torch.cat([x, ones.expand(x.shape[0], 1)], dim=1)[:, plan.x_index.to(device)]
-    return angles * x_pad
+    return angles * torch.cat([x, ones.expand(x.shape[0], 1)], dim=1)[:, x_index]
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,10 @@ def run(
         shots: ``None`` for exact values, or the number of samples per estimate. Gradients
             under shots need ``"parameter-shift"`` or ``"spsa"``; the others refuse rather
             than ignore shots.
-        generator: ``torch.Generator`` that draws the shots (seed it for reproducibility).
+        generator: ``torch.Generator`` on the inputs' device that draws every random number
+            (shots, noise trajectories, SPSA); seed it for reproducibility
+            (:func:`qimage.sim.rng.device_generator`). Without one, that device's default
+            generator draws.
         state: initial state ``(B|1, 2^n)`` or ``(B|1, 2, ..., 2)``; ``|0...0>`` by default
             (see :func:`qimage.sim.amplitude_state` for amplitude encoding).
         dtype: ``torch.complex64`` (default) or ``torch.complex128``.
@@ -238,6 +241,7 @@ def run(
     """
     x, w, state, batch = prepare(circuit, inputs, weights, state, dtype)
     check_method(diff_method, shots)
+    check_generator(generator, w.device)
     measurement = ExpvalZ() if measurement is None else measurement
     measurement.n_outputs(circuit.n_qubits)
     noisy = noise is not None and not noise.is_ideal
@@ -259,11 +263,11 @@ def run(
     check_gradient(diff_method, shots, noisy, needs_grad, state)
     needs = _slot_needs(plan, x, w) if needs_grad else ()
     if noisy:
-        evaluate = _noisy_rows(circuit, noise, ex, state)
+        evaluate = _noisy_rows(circuit, noise, ex, state, angles.device)
         out = _black_box(evaluate, diff_method, plan, needs, generator, angles, needs_grad)
     elif needs_grad and diff_method == "spsa":
         out = BlackBoxGradient.apply(
-            lambda a: ex.evaluate_rows(a, _rows(state, a.shape[0])),
+            lambda a: ex.evaluate_rows(*_aligned(a, state)),
             "spsa",
             plan.slot_rule,
             needs,
@@ -284,6 +288,13 @@ def run(
     return out.expand(batch, -1) if out.shape[0] != batch else out
 
 
+def _aligned(angles: torch.Tensor, state: torch.Tensor | None) -> tuple:
+    """Angle rows and the state for them: shared angles run once per prepared state."""
+    if state is not None and angles.shape[0] == 1 < state.shape[0]:
+        angles = angles.expand(state.shape[0], -1)
+    return angles, _rows(state, angles.shape[0])
+
+
 def _rows(state: torch.Tensor | None, rows: int) -> torch.Tensor | None:
     """The state for ``rows`` sample-major circuit rows (shared states stay shared)."""
     if state is None or state.shape[0] in (1, rows):
@@ -291,12 +302,12 @@ def _rows(state: torch.Tensor | None, rows: int) -> torch.Tensor | None:
     return state.repeat_interleave(rows // state.shape[0], dim=0)
 
 
-def _noisy_rows(circuit, noise, ex: Executor, state):
+def _noisy_rows(circuit, noise, ex: Executor, state, device):
     """``angles (R, P) -> outputs (R, K)`` under noise, in memory-bounded chunks of rows."""
     from qimage.sim.noise import noisy_evaluate
 
     n = circuit.n_qubits
-    flat = ex.zero(ex.plan.x_index.device) if state is None else state.reshape(state.shape[0], -1)
+    flat = ex.zero(device) if state is None else state.reshape(state.shape[0], -1)
     per_row = 8 * state_bytes(2 * n if noise.resolve_method(n) == "density" else n, 1, ex.dtype)
     chunk = max(1, memory_limit(ex.max_memory) // per_row)
 

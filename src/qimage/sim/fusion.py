@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from qimage.sim.circuit import Circuit
 from qimage.sim.gates import GATES, Gate
+from qimage.sim.placement import HOST, placed
 
 __all__ = ["MAX_GROUP", "Block", "OpInfo", "Plan", "Segment", "compile_plan", "wire_groups"]
 
@@ -77,6 +78,11 @@ class Segment:
     ops: tuple[int, ...]
     chains: tuple[tuple[int, ...], ...] = ()
     index: torch.Tensor | None = None
+    copies: dict = field(default_factory=dict, init=False, repr=False)
+
+    def gather(self, device) -> torch.Tensor:
+        """A permutation segment's ``index`` on ``device`` (copied there once)."""
+        return placed(self.copies, self.index, device)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,8 +95,9 @@ class Block:
         ops: indices into :attr:`Plan.ops`, in application order.
         per_sample: whether any op reads an input (the tensor then has leading size ``B``).
         segments: dense blocks only: the factors of the matrix.
-        index: permutation blocks only: ``(2^k,)`` gather over the basis of ``wires``.
-        inverse: permutation blocks only: the inverse gather.
+        index: permutation blocks only: ``(2^k,)`` gather over the basis of ``wires`` (CPU).
+        inverse: permutation blocks only: the inverse gather (CPU).
+        copies: their copies on other devices (see :meth:`gather`).
     """
 
     kind: str
@@ -100,6 +107,11 @@ class Block:
     segments: tuple[Segment, ...] = ()
     index: torch.Tensor | None = None
     inverse: torch.Tensor | None = None
+    copies: dict = field(default_factory=dict, init=False, repr=False)
+
+    def gather(self, device, inverse: bool = False) -> torch.Tensor:
+        """A permutation block's ``index`` (or ``inverse``) on ``device``, copied there once."""
+        return placed(self.copies, self.inverse if inverse else self.index, device)
 
     @property
     def contiguous(self) -> bool:
@@ -116,8 +128,10 @@ class Plan:
         blocks: the fused blocks, in application order.
         folded: indices of the blocks that start from ``|0>`` on their wires (see module doc).
         x_index, w_index, scale: per angle slot, the feature index (``n_inputs``: none), the
-            weight index (``n_weights``: none) and the constant factor, float64.
+            weight index (``n_weights``: none) and the constant factor, float64, on the CPU
+            (:meth:`slot_sources` gives them on a device).
         slot_rule: per angle slot, the parameter-shift rule of its gate.
+        copies: the constants' copies on other devices (see :mod:`qimage.sim.placement`).
     """
 
     n_qubits: int
@@ -128,6 +142,15 @@ class Plan:
     w_index: torch.Tensor
     scale: torch.Tensor
     slot_rule: tuple
+    copies: dict = field(default_factory=dict, init=False, repr=False)
+
+    def slot_sources(self, device, real: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """``(x_index, w_index, scale)`` on ``device``, the scale in ``real``; copied once."""
+        return (
+            placed(self.copies, self.x_index, device),
+            placed(self.copies, self.w_index, device),
+            placed(self.copies, self.scale, device, real),
+        )
 
 
 def wire_groups(n_qubits: int, max_group: int = MAX_GROUP) -> list[range]:
@@ -226,8 +249,8 @@ def _block_wires(ops, run: list[int], kind: str, widen: int, n: int) -> tuple[in
 def _local_index(wires: tuple[int, ...], within: tuple[int, ...]) -> torch.Tensor:
     """For each basis index of ``within`` (sorted wires), the index of its ``wires`` bits."""
     k = len(within)
-    index = torch.arange(2**k)
-    out = torch.zeros(2**k, dtype=torch.long)
+    index = torch.arange(2**k, device=HOST)
+    out = torch.zeros(2**k, dtype=torch.long, device=HOST)
     for w in wires:
         out = out * 2 + ((index >> (k - 1 - within.index(w))) & 1)
     return out
@@ -236,13 +259,13 @@ def _local_index(wires: tuple[int, ...], within: tuple[int, ...]) -> torch.Tenso
 def _permutation_index(ops: tuple[OpInfo, ...], run: list[int], within: tuple[int, ...]):
     """Compose a run of permutation gates into one gather ``out[i] = in[index[i]]``."""
     k = len(within)
-    total = torch.arange(2**k)
+    total = torch.arange(2**k, device=HOST)
     for i in run:
         op = ops[i]
-        local = op.gate.build(torch.zeros(0), len(op.wires), torch.complex64)
+        local = op.gate.build(torch.zeros(0, device=HOST), len(op.wires), torch.complex64)
         sub = _local_index(op.wires, within)
         new_sub = local[sub]
-        moved = torch.arange(2**k)
+        moved = torch.arange(2**k, device=HOST)
         for j, w in enumerate(op.wires):  # replace the op's bits by those of new_sub
             shift = k - 1 - within.index(w)
             bit = (new_sub >> (len(op.wires) - 1 - j)) & 1
@@ -324,6 +347,10 @@ def _auto_group(ops: tuple[OpInfo, ...], n: int) -> int:
     return MAX_GROUP
 
 
+def _host(values: list, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(values, dtype=dtype, device=HOST)
+
+
 @functools.lru_cache(maxsize=128)
 def compile_plan(circuit: Circuit, max_group: int | None = None, fuse: bool = True) -> Plan:
     """Compile a circuit once; repeated runs of the same circuit reuse the plan.
@@ -347,12 +374,8 @@ def compile_plan(circuit: Circuit, max_group: int | None = None, fuse: bool = Tr
         ops=ops,
         blocks=tuple(blocks),
         folded=_folded(blocks),
-        x_index=torch.tensor(
-            [circuit.n_inputs if p.x is None else p.x for p in params], dtype=torch.long
-        ),
-        w_index=torch.tensor(
-            [circuit.n_weights if p.w is None else p.w for p in params], dtype=torch.long
-        ),
-        scale=torch.tensor([p.scale for p in params], dtype=torch.float64),
+        x_index=_host([circuit.n_inputs if p.x is None else p.x for p in params], torch.long),
+        w_index=_host([circuit.n_weights if p.w is None else p.w for p in params], torch.long),
+        scale=_host([p.scale for p in params], torch.float64),
         slot_rule=tuple(op.gate.shift_rule for op in ops for _ in op.slots),
     )

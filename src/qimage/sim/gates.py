@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 import torch
 
 from qimage.errors import CircuitError
+from qimage.sim.placement import HOST, placed
 
 __all__ = ["GATES", "Gate", "ShiftRule", "gate_matrix", "get_gate"]
 
@@ -56,10 +58,12 @@ FOUR_TERM: ShiftRule = (
     (_C2, -3 * math.pi / 2),
 )
 
-_I2 = torch.eye(2, dtype=torch.complex128)
-_X = torch.tensor([[0, 1], [1, 0]], dtype=torch.complex128)
-_Y = torch.tensor([[0, -1j], [1j, 0]], dtype=torch.complex128)
-_Z = torch.tensor([[1, 0], [0, -1]], dtype=torch.complex128)
+# Constants live on the CPU; builders copy them to a device once (qimage.sim.placement).
+_C128 = {"dtype": torch.complex128, "device": HOST}
+_I2 = torch.eye(2, **_C128)
+_X = torch.tensor([[0, 1], [1, 0]], **_C128)
+_Y = torch.tensor([[0, -1j], [1j, 0]], **_C128)
+_Z = torch.tensor([[1, 0], [0, -1]], **_C128)
 
 
 @dataclass(frozen=True)
@@ -99,37 +103,42 @@ class Gate:
 
 def _fixed(matrix: torch.Tensor) -> Callable:
     """Builder of a parameter-free dense gate."""
+    copies: dict = {}
 
     def build(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
-        return matrix.to(dtype=dtype, device=angles.device).expand(*angles.shape[:-1], -1, -1)
+        on = placed(copies, matrix, angles.device, dtype)
+        return on.expand(*angles.shape[:-1], -1, -1)
 
     return build
 
 
 def _fixed_diag(diag: torch.Tensor) -> Callable:
     """Builder of a parameter-free diagonal gate."""
+    copies: dict = {}
 
     def build(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
-        return diag.to(dtype=dtype, device=angles.device).expand(*angles.shape[:-1], -1)
+        return placed(copies, diag, angles.device, dtype).expand(*angles.shape[:-1], -1)
 
     return build
 
 
 def _perm(perm: list[int]) -> Callable:
     """Builder of a permutation gate: the index tensor ``out[i] = in[perm[i]]``."""
-    index = torch.tensor(perm, dtype=torch.long)
+    index = torch.tensor(perm, dtype=torch.long, device=HOST)
+    copies: dict = {}
 
     def build(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
-        return index.to(angles.device)
+        return placed(copies, index, angles.device)
 
     return build
 
 
 def _pauli_rotation(pauli: torch.Tensor) -> Callable:
     """Builder of ``exp(-i t P / 2) = cos(t/2) I - i sin(t/2) P`` for a Pauli word ``P``."""
+    copies: dict = {}
 
     def build(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
-        p = pauli.to(dtype=dtype, device=angles.device)
+        p = placed(copies, pauli, angles.device, dtype)
         half = angles[..., 0, None, None].to(p.real.dtype) / 2
         eye = torch.eye(p.shape[-1], dtype=p.real.dtype, device=angles.device)
         # Real and imaginary parts are built separately: this keeps autograd on real angles.
@@ -141,11 +150,13 @@ def _pauli_rotation(pauli: torch.Tensor) -> Callable:
 
 
 def _phase_diag(phases: Callable[[int], torch.Tensor]) -> Callable:
-    """Builder of ``diag(exp(i t v))`` for a fixed real vector ``v = phases(n_wires)``."""
+    """Builder of ``diag(exp(i t v))`` for a fixed real vector ``v = phases(n_wires)`` (the
+    same tensor for the same ``n_wires``)."""
+    copies: dict = {}
 
     def build(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
         real = dtype.to_real()
-        v = phases(n_wires).to(dtype=real, device=angles.device)
+        v = placed(copies, phases(n_wires), angles.device, real)
         arg = angles[..., 0, None].to(real) * v
         return torch.complex(torch.cos(arg), torch.sin(arg))
 
@@ -154,15 +165,16 @@ def _phase_diag(phases: Callable[[int], torch.Tensor]) -> Callable:
 
 def _const(values: list[float]) -> Callable[[int], torch.Tensor]:
     """A phase vector that does not depend on the number of wires."""
-    vector = torch.tensor(values, dtype=torch.float64)
+    vector = torch.tensor(values, dtype=torch.float64, device=HOST)
     return lambda n_wires: vector
 
 
-def _z_parity(n_wires: int) -> torch.Tensor:
-    """Eigenvalues (+1/-1) of Z⊗...⊗Z on ``n_wires`` wires, in basis order."""
-    index = torch.arange(2**n_wires)
-    bits = (index[:, None] >> torch.arange(n_wires)) & 1
-    return (1 - 2 * (bits.sum(-1) % 2)).to(torch.float64)
+@functools.cache  # one tensor per width, kept: builders cache its device copies by identity
+def _zz_phases(n_wires: int) -> torch.Tensor:
+    """``-1/2`` times the eigenvalues (+1/-1) of Z⊗...⊗Z on ``n_wires`` wires, in basis order."""
+    index = torch.arange(2**n_wires, device=HOST)
+    bits = (index[:, None] >> torch.arange(n_wires, device=HOST)) & 1
+    return -0.5 * (1 - 2 * (bits.sum(-1) % 2)).to(torch.float64)
 
 
 def _controlled(base: Callable) -> Callable:
@@ -215,8 +227,8 @@ def _u3(angles: torch.Tensor, n_wires: int, dtype: torch.dtype) -> torch.Tensor:
 
 def _table() -> dict[str, Gate]:
     s2 = 1 / math.sqrt(2)
-    h = torch.tensor([[s2, s2], [s2, -s2]], dtype=torch.complex128)
-    sx = torch.tensor([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]], dtype=torch.complex128) / 2
+    h = torch.tensor([[s2, s2], [s2, -s2]], **_C128)
+    sx = torch.tensor([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]], **_C128) / 2
     gates = [
         Gate(
             "X", 1, 0, "permutation", _perm([1, 0]),
@@ -227,7 +239,7 @@ def _table() -> dict[str, Gate]:
             qasm="y", qasm2="y", qiskit="YGate", pennylane="PauliY", cirq="Y",
         ),
         Gate(
-            "Z", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, -1], dtype=torch.complex128)),
+            "Z", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, -1], **_C128)),
             qasm="z", qasm2="z", qiskit="ZGate", pennylane="PauliZ", cirq="Z",
         ),
         Gate(
@@ -235,12 +247,12 @@ def _table() -> dict[str, Gate]:
             qasm="h", qasm2="h", qiskit="HGate", pennylane="Hadamard", cirq="H",
         ),
         Gate(
-            "S", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, 1j], dtype=torch.complex128)),
+            "S", 1, 0, "diagonal", _fixed_diag(torch.tensor([1, 1j], **_C128)),
             qasm="s", qasm2="s", qiskit="SGate", pennylane="S", cirq="S",
         ),
         Gate(
             "T", 1, 0, "diagonal",
-            _fixed_diag(torch.tensor([1, (1 + 1j) * s2], dtype=torch.complex128)),
+            _fixed_diag(torch.tensor([1, (1 + 1j) * s2], **_C128)),
             qasm="t", qasm2="t", qiskit="TGate", pennylane="T", cirq="T",
         ),
         Gate(
@@ -274,7 +286,7 @@ def _table() -> dict[str, Gate]:
         ),
         Gate(
             "CZ", 2, 0, "diagonal",
-            _fixed_diag(torch.tensor([1, 1, 1, -1], dtype=torch.complex128)),
+            _fixed_diag(torch.tensor([1, 1, 1, -1], **_C128)),
             qasm="cz", qasm2="cz", qiskit="CZGate", pennylane="CZ", cirq="CZ",
         ),
         Gate(
@@ -302,11 +314,11 @@ def _table() -> dict[str, Gate]:
             qiskit="RYYGate", pennylane="IsingYY",
         ),
         Gate(
-            "IsingZZ", 2, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(2)), TWO_TERM,
+            "IsingZZ", 2, 1, "diagonal", _phase_diag(lambda n: _zz_phases(2)), TWO_TERM,
             qiskit="RZZGate", pennylane="IsingZZ",
         ),
         Gate(
-            "MultiRZ", None, 1, "diagonal", _phase_diag(lambda n: -0.5 * _z_parity(n)), TWO_TERM,
+            "MultiRZ", None, 1, "diagonal", _phase_diag(_zz_phases), TWO_TERM,
             pennylane="MultiRZ",
         ),
     ]  # fmt: skip
@@ -340,10 +352,11 @@ def gate_matrix(
     """
     gate = get_gate(name)
     k = gate.n_wires or n_wires or 1
-    angles = torch.as_tensor(params, dtype=dtype.to_real()).reshape(gate.n_params)
+    device = params.device if isinstance(params, torch.Tensor) else HOST
+    angles = torch.as_tensor(params, dtype=dtype.to_real(), device=device).reshape(gate.n_params)
     tensor = gate.build(angles, k, dtype)
     if gate.kind == "dense":
         return tensor.clone()
     if gate.kind == "diagonal":
         return torch.diag(tensor)
-    return torch.eye(2**k, dtype=dtype)[tensor]
+    return torch.eye(2**k, dtype=dtype, device=device)[tensor]

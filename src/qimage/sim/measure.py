@@ -25,6 +25,7 @@ import torch
 from qimage.errors import CircuitError
 from qimage.sim.gates import GATES
 from qimage.sim.kernels import KERNELS
+from qimage.sim.rng import check_generator
 from qimage.sim.state import as_vector, n_qubits_of
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "expval_pauli",
     "expval_z",
     "probs",
+    "sample_distribution",
     "sample_indices",
 ]
 
@@ -142,13 +144,24 @@ def _rotate_to_z(state: torch.Tensor, word: str) -> torch.Tensor:
     return state
 
 
-def sample_indices(state: torch.Tensor, shots: int, generator=None) -> torch.Tensor:
-    """Draw ``shots`` basis-state indices per sample from the Born rule: ``(B, shots)`` long."""
-    p = as_vector(state.real**2 + state.imag**2).detach().to(torch.float64)
+def sample_distribution(p: torch.Tensor, shots: int, generator=None) -> torch.Tensor:
+    """Draw ``shots`` outcome indices per row of probabilities ``p`` ``(B, M)``: ``(B, shots)``.
+
+    The one sampler of the engine (Born rule and noisy distributions alike): ``B x shots``
+    uniform float64 draws on ``p``'s device, from ``generator`` (which must live there) or
+    that device's default generator, so that a seed gives the same shots on every path.
+    """
+    check_generator(generator, p.device)
+    p = p.detach().to(torch.float64)
     cdf = torch.cumsum(p, dim=1)
     u = torch.rand(p.shape[0], shots, generator=generator, dtype=torch.float64, device=p.device)
     u = u * cdf[:, -1:]  # normalise away rounding in the amplitudes
     return torch.searchsorted(cdf, u).clamp_(max=p.shape[1] - 1)
+
+
+def sample_indices(state: torch.Tensor, shots: int, generator=None) -> torch.Tensor:
+    """Draw ``shots`` basis-state indices per sample from the Born rule: ``(B, shots)`` long."""
+    return sample_distribution(as_vector(state.real**2 + state.imag**2), shots, generator)
 
 
 def _bits(indices: torch.Tensor, n_qubits: int, wires: tuple[int, ...]) -> torch.Tensor:

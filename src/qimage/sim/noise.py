@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -34,7 +35,16 @@ from qimage.errors import CircuitError
 from qimage.sim.circuit import Circuit
 from qimage.sim.gates import GATES
 from qimage.sim.kernels import KERNELS, Dense
-from qimage.sim.measure import Expval, ExpvalZ, Probs, _check_wires, _parse_word
+from qimage.sim.measure import (
+    Expval,
+    ExpvalZ,
+    Probs,
+    _check_wires,
+    _parse_word,
+    sample_distribution,
+)
+from qimage.sim.placement import HOST
+from qimage.sim.rng import check_generator
 
 __all__ = ["CHANNELS", "NoiseModel", "kraus", "noisy_evaluate", "noisy_run", "slot_angles"]
 
@@ -43,25 +53,26 @@ PAULI_CHANNELS = ("depolarizing", "bit_flip", "phase_damping")
 _DENSITY_QUBIT_LIMIT = 12
 
 
-def kraus(channel: str, p: float) -> list[torch.Tensor]:
+def kraus(channel: str, p: float, device=HOST) -> list[torch.Tensor]:
     """Kraus operators ``(2, 2)`` complex128 of a one-qubit channel with rate ``p``."""
-    i2 = torch.eye(2, dtype=torch.complex128)
-    x = torch.tensor([[0, 1], [1, 0]], dtype=torch.complex128)
-    y = torch.tensor([[0, -1j], [1j, 0]], dtype=torch.complex128)
-    z = torch.tensor([[1, 0], [0, -1]], dtype=torch.complex128)
+    kw = {"dtype": torch.complex128, "device": device}
+    i2 = torch.eye(2, **kw)
+    x = torch.tensor([[0, 1], [1, 0]], **kw)
+    y = torch.tensor([[0, -1j], [1j, 0]], **kw)
+    z = torch.tensor([[1, 0], [0, -1]], **kw)
     if channel == "depolarizing":
         return [math.sqrt(1 - p) * i2, *(math.sqrt(p / 3) * s for s in (x, y, z))]
     if channel == "bit_flip":
         return [math.sqrt(1 - p) * i2, math.sqrt(p) * x]
     if channel == "amplitude_damping":
         return [
-            torch.tensor([[1, 0], [0, math.sqrt(1 - p)]], dtype=torch.complex128),
-            torch.tensor([[0, math.sqrt(p)], [0, 0]], dtype=torch.complex128),
+            torch.tensor([[1, 0], [0, math.sqrt(1 - p)]], **kw),
+            torch.tensor([[0, math.sqrt(p)], [0, 0]], **kw),
         ]
     if channel == "phase_damping":
         return [
-            torch.tensor([[1, 0], [0, math.sqrt(1 - p)]], dtype=torch.complex128),
-            torch.tensor([[0, 0], [0, math.sqrt(p)]], dtype=torch.complex128),
+            torch.tensor([[1, 0], [0, math.sqrt(1 - p)]], **kw),
+            torch.tensor([[0, 0], [0, math.sqrt(p)]], **kw),
         ]
     raise CircuitError(f"unknown channel {channel!r}; choose one of {CHANNELS}")
 
@@ -177,7 +188,8 @@ def op_angles(circuit: Circuit, slots: torch.Tensor) -> list[torch.Tensor]:
 
 def slot_angles(circuit: Circuit, x, w, real) -> torch.Tensor:
     """``scale * x[:, i] * w[j]`` for every gate parameter: ``(B|1, P)`` (differentiable)."""
-    w = torch.zeros(0, dtype=real) if w is None else w
+    if w is None:
+        w = torch.zeros(0, dtype=real, device=HOST if x is None else x.device)
     columns = []
     for p in circuit.params:
         value = torch.full((1,), p.scale, dtype=real, device=w.device)
@@ -191,11 +203,18 @@ def slot_angles(circuit: Circuit, x, w, real) -> torch.Tensor:
     return torch.stack(torch.broadcast_tensors(*columns), -1)
 
 
-def _channels_after(noise: NoiseModel, gate: str, wires, dtype):
+@functools.lru_cache(maxsize=256)
+def _kraus_on(channel: str, p: float, dtype, device) -> tuple[torch.Tensor, ...]:
+    """:func:`kraus` in ``dtype`` on ``device``, cached: every noisy gate of every step uses it."""
+    with torch.inference_mode(False):
+        return tuple(k.to(dtype) for k in kraus(channel, p, device))
+
+
+def _channels_after(noise: NoiseModel, gate: str, wires, dtype, device):
     for channel in CHANNELS:
         p = noise.rate(channel, gate)
         if p > 0:
-            ops = [k.to(dtype) for k in kraus(channel, p)]
+            ops = _kraus_on(channel, p, dtype, device)
             for wire in wires:
                 yield channel, p, ops, wire
 
@@ -226,7 +245,7 @@ def evolve_density(circuit, angles, noise, state, dtype) -> torch.Tensor:
         gate = GATES[op.gate]
         tensor = gate.build(theta, len(op.wires), dtype)
         rho = _apply_unitary_density(rho, KERNELS[gate.kind], tensor, op.wires, n)
-        for _, _, ops, wire in _channels_after(noise, op.gate, op.wires, dtype):
+        for _, _, ops, wire in _channels_after(noise, op.gate, op.wires, dtype, rho.device):
             rho = _apply_channel_density(rho, ops, wire, n)
     return rho
 
@@ -251,16 +270,17 @@ def evolve_trajectories(circuit, angles, noise, state, dtype, generator) -> torc
     for op, theta in zip(circuit.ops, op_angles(circuit, angles), strict=True):
         gate = GATES[op.gate]
         state = KERNELS[gate.kind].apply(state, gate.build(theta, len(op.wires), dtype), op.wires)
-        for channel, p, _, wire in _channels_after(noise, op.gate, op.wires, dtype):
+        for channel, p, _, wire in _channels_after(noise, op.gate, op.wires, dtype, state.device):
             if channel not in PAULI_CHANNELS:
                 raise CircuitError(
                     f"{channel} is not a Pauli channel: trajectories cannot "
                     "simulate it; use method='density'"
                 )
             mixture = _pauli_mixture(channel, p)
-            probs = torch.tensor([m[0] for m in mixture], dtype=torch.float64)
+            kw = {"device": state.device}
+            probs = torch.tensor([m[0] for m in mixture], dtype=torch.float64, **kw)
             draws = torch.multinomial(probs, batch, replacement=True, generator=generator)
-            letters = torch.tensor([index[m[1]] for m in mixture])[draws].to(state.device)
+            letters = torch.tensor([index[m[1]] for m in mixture], **kw)[draws]
             state = Dense.apply(state, _pauli_tensor(letters, dtype), (wire,))
     return state
 
@@ -268,16 +288,16 @@ def evolve_trajectories(circuit, angles, noise, state, dtype, generator) -> torc
 # --- measurement -----------------------------------------------------------------------------
 
 
-def _readout_matrix(noise: NoiseModel, dtype) -> torch.Tensor:
+def _readout_matrix(noise: NoiseModel, dtype, device) -> torch.Tensor:
     p01, p10 = noise.readout
-    return torch.tensor([[1 - p01, p10], [p01, 1 - p10]], dtype=dtype)  # [measured, true]
+    return torch.tensor([[1 - p01, p10], [p01, 1 - p10]], dtype=dtype, device=device)
 
 
 def _noisy_probs(p: torch.Tensor, noise: NoiseModel) -> torch.Tensor:
     """Apply the readout error to probabilities ``(B, 2, ..., 2)`` (one axis per wire)."""
     if not any(noise.readout):
         return p
-    m = _readout_matrix(noise, p.dtype).to(p.device)
+    m = _readout_matrix(noise, p.dtype, p.device)  # [measured, true]
     for axis in range(1, p.dim()):
         p = torch.movedim(torch.tensordot(p, m, dims=([axis], [1])), -1, axis)
     return p
@@ -297,9 +317,8 @@ def _measure_probs(p: torch.Tensor, measurement) -> torch.Tensor:
     marg = marg.permute(0, *[order.index(q) + 1 for q in wires]).reshape(p.shape[0], -1)
     if isinstance(measurement, Probs):
         return marg
-    signs = 1 - 2 * (
-        (torch.arange(2 ** len(wires))[:, None] >> torch.arange(len(wires) - 1, -1, -1)) & 1
-    )
+    index = torch.arange(2 ** len(wires), device=p.device)
+    signs = 1 - 2 * ((index[:, None] >> torch.arange(len(wires) - 1, -1, -1, device=p.device)) & 1)
     return marg @ signs.to(marg.dtype)
 
 
@@ -321,12 +340,10 @@ def _pauli_trace(rho, word: str, n: int) -> torch.Tensor:
 
 def _sampled(p: torch.Tensor, measurement, shots: int, generator) -> torch.Tensor:
     """Estimates from ``shots`` samples of the (noisy) outcome distribution ``p``."""
-    flat = p.reshape(p.shape[0], -1).detach().to(torch.float64)
-    cdf = torch.cumsum(flat, 1)
-    u = torch.rand(flat.shape[0], shots, generator=generator, dtype=torch.float64) * cdf[:, -1:]
-    idx = torch.searchsorted(cdf, u).clamp_(max=flat.shape[1] - 1)
+    flat = p.reshape(p.shape[0], -1).detach()
+    idx = sample_distribution(flat, shots, generator)
     counts = torch.zeros_like(flat).scatter_add_(1, idx, torch.ones_like(idx, dtype=flat.dtype))
-    return _measure_probs((counts / shots).to(p.dtype).reshape(p.shape), measurement)
+    return _measure_probs((counts / shots).reshape(p.shape), measurement)
 
 
 def _outcome_probs(circuit, angles, noise, state, dtype, generator) -> torch.Tensor:
@@ -356,6 +373,7 @@ def noisy_run(
     With ``shots``, Z-basis outputs are estimated from samples of the noisy distribution.
     """
     angles = slot_angles(circuit, x, w, dtype.to_real())
+    check_generator(generator, state.device)
     return noisy_evaluate(circuit, angles, noise, measurement, state, dtype, generator, shots)
 
 

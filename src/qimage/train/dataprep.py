@@ -21,7 +21,14 @@ import torch
 
 from qimage.data import load_dataset
 from qimage.errors import TrainingError
-from qimage.preprocess import ClassSubset, Pipeline, make_pipeline, stratified_subsample
+from qimage.models import FidelityKernel, ProjectedKernel
+from qimage.preprocess import (
+    ClassSubset,
+    Pipeline,
+    make_pipeline,
+    register_kernel,
+    stratified_subsample,
+)
 
 __all__ = [
     "DataSpec",
@@ -31,6 +38,17 @@ __all__ = [
     "spec_pipeline",
     "test_split",
 ]
+
+
+def _quantum_kernel(cls):
+    """A kernel factory for preprocessing: double precision, so a sample's features do not
+    depend on the batch it is transformed in."""
+    return lambda **params: cls(**params, dtype=torch.complex128)
+
+
+# The preprocessing layer cannot import the quantum kernels; it is given them here.
+register_kernel("fidelity", _quantum_kernel(FidelityKernel))
+register_kernel("projected", _quantum_kernel(ProjectedKernel))
 
 
 @dataclass
@@ -43,6 +61,7 @@ class DataSpec:
     downsample: int | None = None  # area-average images to k x k
     standardize: bool = False
     pca: int | None = None
+    reduce: str = "pca"  # how the pca components are found: "pca" or "qkpca" (kernel PCA)
     scale: str | None = None  # "angle" ([0, pi]), "amplitude" (pad + normalise) or None
     n_qubits: int | None = None  # register size for amplitude padding
     max_features: int | None = None  # PCA down to this many features when there are more
@@ -133,6 +152,7 @@ def spec_pipeline(spec: DataSpec, image_shape: tuple[int, int]) -> Pipeline:
         standardize=spec.standardize,
         scale=spec.scale,
         n_qubits=spec.n_qubits if spec.scale == "amplitude" else None,
+        reduce=spec.reduce,
     )
 
 

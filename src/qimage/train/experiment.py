@@ -168,6 +168,7 @@ def run_experiment(
     resume: bool = False,
     progress=None,
     data_dir: str | None = None,
+    ranks=None,
 ) -> Result:
     """Prepare the data, build and train the model, evaluate it on the test split.
 
@@ -177,6 +178,8 @@ def run_experiment(
         resume: continue the run in ``out_dir`` from its checkpoint.
         progress: passed to :func:`fit`.
         data_dir: where the dataset files are (not saved in the run).
+        ranks: train data-parallel as this rank (:mod:`qimage.train.distributed`); give
+            ``out_dir`` on rank 0 only, the others write nothing.
     """
     cfg.model.validate()
     cfg.train.validate()
@@ -202,6 +205,7 @@ def run_experiment(
         progress=progress,
         execution=execution,
         objective=objective,
+        ranks=ranks,
     )
     test = evaluate(
         model, data.X_test, data.y_test, data.n_classes, execution=execution, objective=objective

@@ -7,7 +7,9 @@ call, holds out a validation split for model selection and early stopping, shows
 stops on a NaN loss with a clear message, and (given a checkpoint path) saves a checkpoint
 after every epoch. Ctrl-C saves a checkpoint at the current batch and raises
 :class:`TrainingInterrupted`; ``fit(..., resume=True)`` then continues so exactly that the
-final weights equal those of an uninterrupted run.
+final weights equal those of an uninterrupted run. Given ``ranks`` (see
+:mod:`qimage.train.distributed`) it trains data-parallel: each global batch is shared out
+between the ranks and their gradients averaged.
 
 Example:
     >>> import torch
@@ -35,6 +37,7 @@ from qimage.models.layer import device_of
 from qimage.sim import Execution
 from qimage.train.checkpoint import load_checkpoint, save_checkpoint
 from qimage.train.config import TrainConfig
+from qimage.train.distributed import Ranks
 from qimage.train.progress import ProgressBar
 
 __all__ = ["History", "TrainingInterrupted", "fit", "predict_logits"]
@@ -80,6 +83,8 @@ class _Run:
     best_state: dict | None = None
     best_acc: float = -1.0
     since_best: int = 0
+    ranks: Ranks | None = None  # data-parallel: this process's rank
+    net: nn.Module | None = None  # what training calls: the model, or it wrapped in DDP
 
 
 class _StopFlag:
@@ -234,20 +239,25 @@ def _restore(run: _Run, state: dict, cfg: TrainConfig) -> None:
     run.best_acc, run.since_best = state["best_acc"], state["since_best"]
 
 
-def _train_batch(run: _Run, xb: torch.Tensor, yb: torch.Tensor, where: str) -> None:
+def _train_batch(run: _Run, X, y, idx: torch.Tensor, where: str) -> None:
+    # Data-parallel: this rank's share, its loss weighted so that averaging the ranks'
+    # gradients gives the gradient of the whole batch; sums (and NaN checks) over all ranks.
+    idx, weight = run.ranks.shard(idx) if run.ranks else (idx, 1.0)
     run.optimizer.zero_grad(set_to_none=True)
-    outputs = _forward(run.model, xb, run.execution)
-    yb = yb.to(outputs.device)
+    outputs = _forward(run.net or run.model, X[idx], run.execution)
+    yb = y[idx].to(outputs.device)
     loss = run.objective.loss(outputs, yb)
-    if not torch.isfinite(loss):
-        raise TrainingError(
-            f"the loss became {loss.item()} at {where}; try a lower learning rate (--lr) "
-            "or check the input scaling"
-        )
-    loss.backward()
-    run.optimizer.step()
     sums = {"loss": loss.item() * len(yb), **run.objective.batch_sums(outputs, yb)}
     sums["count"] = len(yb)
+    if run.ranks:
+        sums = run.ranks.reduce({k: v * (weight > 0) for k, v in sums.items()})
+    if not math.isfinite(sums["loss"]):
+        raise TrainingError(
+            f"the loss became {sums['loss'] / sums['count']} at {where}; try a lower learning "
+            "rate (--lr) or check the input scaling"
+        )
+    (loss * weight).backward()
+    run.optimizer.step()
     for key, value in sums.items():
         run.sums[key] = run.sums.get(key, 0.0) + value
 
@@ -317,6 +327,7 @@ def fit(
     on_batch=None,
     execution: Execution | None = None,
     objective: Objective = CLASSIFICATION,
+    ranks: Ranks | None = None,
 ) -> History:
     """Train ``model`` on features ``X`` ``(N, ...)`` and integer labels ``y`` ``(N,)``.
 
@@ -331,6 +342,9 @@ def fit(
         progress: show a progress bar (default: when stderr is a terminal).
         on_batch: optional ``callback(epoch, batch) -> bool``; returning True requests a
             stop exactly as Ctrl-C does (used by tests to interrupt at a precise point).
+        ranks: train data-parallel as this rank (:func:`qimage.train.distributed.join`);
+            ``batch_size`` is per rank. Rank 0 alone shows progress and saves checkpoints;
+            on resume it reads ``checkpoint`` and sends it to the others.
 
     Returns:
         The :class:`History`. With a validation split, the model ends with the weights of
@@ -345,10 +359,11 @@ def fit(
     if execution is not None and execution.device is not None:
         model.to(execution.device)
     run = _new_run(model, X, y, cfg, execution, objective)
+    run.ranks, run.net = ranks, ranks.wrap(model) if ranks else model
     if resume:
-        if checkpoint is None:
-            raise TrainingError("resume=True needs the checkpoint path")
-        _restore(run, load_checkpoint(checkpoint), cfg)
+        _restore(run, _load(checkpoint, ranks), cfg)
+    if ranks and not ranks.main:
+        checkpoint, progress = None, False
     with _StopFlag() as stop, ProgressBar(enabled=progress) as bar:
         while run.epoch < cfg.epochs and not _early_stop(run, cfg):
             _run_epoch(run, X, y, cfg, bar, stop, checkpoint, on_batch)
@@ -360,6 +375,16 @@ def fit(
     return run.history
 
 
+def _load(checkpoint, ranks: Ranks | None) -> dict:
+    """The checkpoint's state: read by this process, or by rank 0 and sent to every rank."""
+    state = None
+    if ranks is None or ranks.main:
+        if checkpoint is None:
+            raise TrainingError("resume=True needs the checkpoint path")
+        state = load_checkpoint(checkpoint)
+    return ranks.broadcast(state) if ranks else state
+
+
 def _early_stop(run: _Run, cfg: TrainConfig) -> bool:
     return cfg.patience is not None and run.since_best >= cfg.patience
 
@@ -367,18 +392,20 @@ def _early_stop(run: _Run, cfg: TrainConfig) -> bool:
 def _run_epoch(run: _Run, X, y, cfg, bar, stop, checkpoint, on_batch) -> None:
     if run.perm is None:
         run.perm = run.train_idx[torch.randperm(len(run.train_idx), generator=run.order)]
-    n_batches = math.ceil(len(run.perm) / cfg.batch_size)
+    step = cfg.batch_size * (run.ranks.world if run.ranks else 1)  # the global batch
+    n_batches = math.ceil(len(run.perm) / step)
     bar.start_epoch(run.epoch + 1, cfg.epochs, n_batches, done=run.batch)
     run.model.train()
     while run.batch < n_batches:
-        idx = run.perm[run.batch * cfg.batch_size : (run.batch + 1) * cfg.batch_size]
+        idx = run.perm[run.batch * step : (run.batch + 1) * step]
         where = f"epoch {run.epoch + 1}, batch {run.batch + 1}"
         start = time.perf_counter()
-        _train_batch(run, X[idx], y[idx], where)
+        _train_batch(run, X, y, idx, where)
         run.sums["seconds"] = run.sums.get("seconds", 0.0) + time.perf_counter() - start
         run.batch += 1
         bar.update(run.sums)
-        if stop.requested or (on_batch is not None and on_batch(run.epoch, run.batch)):
+        requested = stop.requested or (on_batch is not None and on_batch(run.epoch, run.batch))
+        if run.ranks.any(requested) if run.ranks else requested:  # every rank stops here
             _interrupt(run, cfg, checkpoint, where)
     _end_epoch(run, X, y, cfg)
     bar.end_epoch(run.history.last())

@@ -60,7 +60,6 @@ class ModelFile:
         outputs = self.model(x) if execution is None else self.model(x, execution=execution)
         return self.config.family.objective.proba(outputs).cpu().numpy()
 
-
     def predict(self, images: np.ndarray, execution: Execution | None = None) -> list[str]:
         """The most probable class name of each raw image ``(N, H, W)``."""
         proba = self.predict_proba(images, execution)

@@ -1,0 +1,284 @@
+"""The Born machine against classical generative models on the same bits, over seeds.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/born.py --seeds 3
+
+Data: bars and stripes 3x3 (all 14 valid images; train = test, the textbook set) and the 8x8
+digits pooled to 4x4 and binarised at the training split's mean pooled pixel (16 bits,
+1438 train / 359 test images, all classes, unconditional). Models, all with a parameter count
+matched to the Born machine where they have a size:
+
+* ``born-mmd`` / ``born-kl``: the quantum circuit Born machine (hardware-efficient ansatz),
+  trained by :func:`qimage.train.fit` with exact probabilities (adjoint gradients), full
+  batch on bars and stripes, batches of 64 on the digits (230 steps);
+* ``bernoulli``: independent pixels (Laplace-smoothed frequencies; ``n`` parameters);
+* ``rbm``: scikit-learn's ``BernoulliRBM``; exact probabilities by enumerating its free
+  energy, samples from Gibbs chains;
+* ``made``: a one-hidden-layer MADE (masked autoregressive network), trained by likelihood.
+
+Metrics: exact KL(test || model) and total variation over all ``2^n`` strings, squared MMD
+of 1,000 samples' histogram against the test distribution (same kernel as the Born loss),
+validity (bars and stripes), novelty (share of samples not in the training set). Writes
+``benchmarks/results/born.json`` and prints a Markdown table (mean ± 95% CI over seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.neural_network import BernoulliRBM
+from torch import nn
+
+from qimage.data.bars import bars_and_stripes, is_bars_and_stripes
+from qimage.models import count_parameters
+from qimage.models.born import BornMachine, born_sample, born_targets, index_bits
+from qimage.models.families.born import BORN_KL, BORN_MMD, kl_divergence, mmd2, total_variation
+from qimage.preprocess.bits import bits_to_index, load_bits
+from qimage.report.stats import summarise
+from qimage.sim import Execution
+from qimage.train import TrainConfig, fit
+
+N_SAMPLES = 1000
+
+
+def all_strings(n: int) -> torch.Tensor:
+    """Every bit string ``(2^n, n)`` float, in index order."""
+    return index_bits(torch.arange(2**n), n).double()
+
+
+def histogram(bits: np.ndarray, n: int) -> torch.Tensor:
+    counts = np.bincount(bits_to_index(bits), minlength=2**n)
+    return torch.as_tensor(counts / counts.sum()).double()[None]
+
+
+def train_born(train: np.ndarray, born: dict, loss: str, seed: int):
+    n = train.shape[1]
+    g = torch.Generator().manual_seed(seed)
+    model = BornMachine(n, born["layers"], generator=g).double()
+    y = born_targets(torch.as_tensor(train))
+    config = TrainConfig(
+        epochs=born["epochs"],
+        batch_size=born["batch"],
+        lr=born["lr"],
+        schedule="none",
+        val_fraction=0,
+        seed=seed,
+    )
+    objective = BORN_MMD if loss == "mmd" else BORN_KL
+    fit(model, model.inputs(n=len(y)), y, config, execution=Execution(), objective=objective)
+    with torch.no_grad():
+        p = model(model.inputs(n=1))
+    samples = born_sample(model, N_SAMPLES, generator=torch.Generator().manual_seed(seed))
+    return p, samples.numpy(), count_parameters(model)
+
+
+def train_bernoulli(train: np.ndarray, seed: int):
+    n = train.shape[1]
+    theta = torch.as_tensor((train.sum(0) + 1) / (len(train) + 2)).double()
+    x = all_strings(n)
+    p = (x * theta + (1 - x) * (1 - theta)).prod(1)[None]
+    g = torch.Generator().manual_seed(seed)
+    samples = torch.bernoulli(theta.expand(N_SAMPLES, n), generator=g).to(torch.uint8)
+    return p, samples.numpy(), n
+
+
+def rbm_size(n: int, target: int) -> int:
+    return max(1, round((target - n) / (n + 1)))
+
+
+def train_rbm(train: np.ndarray, hidden: int, seed: int, gibbs: int = 200):
+    n = train.shape[1]
+    rbm = BernoulliRBM(hidden, learning_rate=0.05, batch_size=16, n_iter=200, random_state=seed)
+    rbm.fit(train.astype(np.float64))
+    x = all_strings(n).numpy()
+    hidden_in = x @ rbm.components_.T + rbm.intercept_hidden_
+    log_w = x @ rbm.intercept_visible_ + np.logaddexp(0, hidden_in).sum(1)
+    p = torch.as_tensor(np.exp(log_w - np.logaddexp.reduce(log_w)))[None]
+    chains = np.random.default_rng(seed).integers(0, 2, (N_SAMPLES, n)).astype(np.float64)
+    for _ in range(gibbs):
+        chains = rbm.gibbs(chains).astype(np.float64)
+    params = rbm.components_.size + n + hidden
+    return p, chains.astype(np.uint8), params
+
+
+class MADE(nn.Module):
+    """One hidden layer, masks so that output ``j`` sees only pixels ``< j``."""
+
+    def __init__(self, n: int, hidden: int, generator: torch.Generator):
+        super().__init__()
+        degrees = torch.arange(hidden) % max(n - 1, 1) + 1  # hidden unit k sees pixels < deg+1
+        self.register_buffer("m_in", (degrees[:, None] >= torch.arange(1, n + 1)).double())
+        self.register_buffer("m_out", (torch.arange(n)[:, None] >= degrees[None]).double())
+        self.w_in = nn.Parameter(torch.randn(hidden, n, generator=generator).double() / n**0.5)
+        self.b_in = nn.Parameter(torch.zeros(hidden, dtype=torch.float64))
+        self.w_out = nn.Parameter(
+            torch.randn(n, hidden, generator=generator).double() / hidden**0.5
+        )
+        self.b_out = nn.Parameter(torch.zeros(n, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(x @ (self.w_in * self.m_in).T + self.b_in)
+        return h @ (self.w_out * self.m_out).T + self.b_out  # logits of p(x_j = 1 | x_<j)
+
+    def effective_parameters(self) -> int:
+        return int(self.m_in.sum() + self.m_out.sum()) + len(self.b_in) + len(self.b_out)
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -nn.functional.binary_cross_entropy_with_logits(self(x), x, reduction="none").sum(1)
+
+    @torch.no_grad()
+    def sample(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        x = torch.zeros(count, self.b_out.numel(), dtype=torch.float64)
+        for j in range(x.shape[1]):
+            x[:, j] = torch.bernoulli(torch.sigmoid(self(x)[:, j]), generator=generator)
+        return x
+
+
+def made_size(n: int, target: int) -> int:
+    sizes = range(1, 200)
+    counts = [MADE(n, h, torch.Generator()).effective_parameters() for h in sizes]
+    return sizes[int(np.argmin([abs(c - target) for c in counts]))]
+
+
+def train_made(train: np.ndarray, hidden: int, seed: int, steps: int = 500):
+    n = train.shape[1]
+    g = torch.Generator().manual_seed(seed)
+    model = MADE(n, hidden, g)
+    x = torch.as_tensor(train).double()
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(steps):
+        opt.zero_grad()
+        (-model.log_prob(x).mean()).backward()
+        opt.step()
+    with torch.no_grad():
+        p = model.log_prob(all_strings(n)).exp()[None]
+    return p, model.sample(N_SAMPLES, g).to(torch.uint8).numpy(), model.effective_parameters()
+
+
+def metrics(p, samples, train, test, shape) -> dict:
+    n = train.shape[1]
+    q = histogram(test, n)
+    p = p.double() / p.sum()
+    seen = set(bits_to_index(train).tolist())
+    out = {
+        "kl": kl_divergence(q, p).item(),
+        "tv": total_variation(p, q).item(),
+        "mmd2_samples": mmd2(histogram(samples, n), q).item(),
+        "novelty": float(np.mean([i not in seen for i in bits_to_index(samples)])),
+    }
+    if shape is not None:
+        out["validity"] = float(is_bars_and_stripes(samples.reshape(-1, *shape)).mean())
+    return out
+
+
+def datasets() -> dict:
+    bas = bars_and_stripes(3, 3).reshape(-1, 9)
+    digits = load_bits("digits", size=4)
+    return {
+        "bas3x3": (bas, bas, (3, 3), {"layers": 6, "epochs": 300, "batch": 14, "lr": 0.1}),
+        "digits4x4": (
+            digits.train,
+            digits.test,
+            None,
+            {"layers": 4, "epochs": 10, "batch": 64, "lr": 0.05},
+        ),
+    }
+
+
+def run_seed(name, train, test, shape, born, seed, models) -> list[dict]:
+    rows, target = [], None
+    for model in models:
+        start = time.perf_counter()
+        if model.startswith("born"):
+            p, s, k = train_born(train, born, model[5:], seed)
+            target = k
+        elif model == "bernoulli":
+            p, s, k = train_bernoulli(train, seed)
+        elif model == "rbm":
+            p, s, k = train_rbm(train, rbm_size(train.shape[1], target), seed)
+        else:
+            p, s, k = train_made(train, made_size(train.shape[1], target), seed)
+        row = {"data": name, "model": model, "seed": seed, "n_parameters": k}
+        row.update(metrics(p, s, train, test, shape))
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    keys = ("kl", "tv", "mmd2_samples", "validity", "novelty")
+    lines = [
+        "| data | model | params | KL(test‖model) | TV | MMD² (samples) | valid | novel |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for data in dict.fromkeys(r["data"] for r in rows):
+        for model in dict.fromkeys(r["model"] for r in rows if r["data"] == data):
+            own = [r for r in rows if r["data"] == data and r["model"] == model]
+            cells = []
+            for key in keys:
+                if key not in own[0]:
+                    cells.append("–")
+                    continue
+                s = summarise([r[key] for r in own])
+                digits = 4 if key == "mmd2_samples" else 3
+                cells.append(f"{s.mean:.{digits}f} ± {s.ci:.{digits}f}")
+            params = own[0]["n_parameters"]
+            lines.append(f"| {data} | {model} | {params} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def shots_study(seeds: int) -> list[dict]:
+    """Bars and stripes 2x2 trained by MMD on exact probabilities and on shot frequencies with
+    parameter-shift gradients (what hardware would run): exact KL after the same 150 steps."""
+    bas = torch.as_tensor(bars_and_stripes(2, 2).reshape(-1, 4))
+    y = born_targets(bas)
+    rows = []
+    for shots, seed in itertools.product((None, 1000, 100), range(seeds)):
+        model = BornMachine(4, 3, generator=torch.Generator().manual_seed(seed)).double()
+        config = TrainConfig(150, 6, 0.1, schedule="none", val_fraction=0, seed=seed)
+        execution = Execution(shots=shots, seed=seed)
+        start = time.perf_counter()
+        fit(model, model.inputs(n=6), y, config, execution=execution, objective=BORN_MMD)
+        with torch.no_grad():
+            report = BORN_MMD.report(model(model.inputs(n=6)), y, 1)
+        row = {"shots": shots, "seed": seed, "kl": report["kl"], "tv": report["tv"]}
+        rows.append({**row, "seconds": time.perf_counter() - start})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--data", nargs="*", default=["bas3x3", "digits4x4"])
+    parser.add_argument(
+        "--models", nargs="*", default=["born-mmd", "born-kl", "bernoulli", "rbm", "made"]
+    )
+    parser.add_argument("--out", default="benchmarks/results/born.json")
+    parser.add_argument("--shots-study", action="store_true", help="exact vs shot training")
+    args = parser.parse_args()
+    if args.shots_study:
+        rows = shots_study(args.seeds)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"rows": rows}, indent=1))
+        return
+    rows = []
+    for name, (train, test, shape, born) in datasets().items():
+        if name in args.data:
+            for seed in range(args.seeds):
+                rows += run_seed(name, train, test, shape, born, seed, args.models)
+    result = {"rows": rows, "machine": platform.platform(), "torch": torch.__version__}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
