@@ -43,12 +43,28 @@ REWRITES_RUN_JSON = (
     "config, so a refused resume still changes the run"
 )
 INF_LR = "train/config.py TrainConfig.validate accepts an infinite learning rate"
-RUN_JSON_BUGS = {
-    **{f"run.json-missing-key-{i}": DEFAULTED for i in (0, 3, 5, 6, 7, 8, 10)},
-    **{f"run.json-wrong-type-{i}": FROM_DICT for i in (0, 1, 3, 4, 5, 7, 8, 9, 11, 13)},
-    "run.json-missing-key-9": REWRITES_RUN_JSON,
-    "run.json-wrong-type-10": REWRITES_RUN_JSON,
+# Fields of run.json whose wrong-typed value RunConfig.from_dict lets through.
+UNCHECKED_TYPES = {
+    *("data." + f for f in ("classes", "n_train", "downsample", "standardize", "pca", "reduce")),
+    *("data." + f for f in ("n_qubits", "max_features", "seed")),
+    *("model." + f for f in ("n_features", "n_classes", "readout_wires")),
+    *("model." + f for f in ("encoder_options", "ansatz_options")),
+    *("train." + f for f in ("epochs", "batch_size", "lr", "weight_decay", "val_fraction")),
+    *("train." + f for f in ("patience", "seed")),
+    "execution.seed",
 }
+# Edits that reach the training loop, which refuses the checkpoint after run.json is rewritten.
+REFUSED_LATE = {"missing-model.n_layers", "missing-train.lr", "wrong-type-train.momentum"}
+
+
+def _run_json_bug(edit: str, path: tuple) -> str | None:
+    if edit in REFUSED_LATE:
+        return REWRITES_RUN_JSON
+    if edit.startswith("missing") and (len(path) > 1 or path == ("version",)):
+        return DEFAULTED
+    if edit.startswith("wrong-type") and ".".join(path) in UNCHECKED_TYPES:
+        return FROM_DICT
+    return None
 
 
 @dataclass(frozen=True)
@@ -95,24 +111,25 @@ class Workspace:
 # --------------------------------------------------------------------------- run folders
 
 
-def _leaves(data, path=()) -> Iterator[tuple]:
-    if isinstance(data, dict) and data:
-        for key, value in data.items():
-            yield from _leaves(value, (*path, key))
-    else:
-        yield path
+def _template() -> dict:
+    """The run.json of the quick-start run, for the key paths every run.json has."""
+    from qimage.train import preset_run_config
+
+    return preset_run_config("digits", "qnn").to_dict()
 
 
-def _set(data: dict, path: tuple, value) -> None:
+def _paths(data: dict, path: tuple = ()) -> Iterator[tuple]:
+    """Every key path of ``data``, sections and their fields."""
+    for key, value in data.items():
+        yield (*path, key)
+        if isinstance(value, dict) and value:
+            yield from _paths(value, (*path, key))
+
+
+def _parent(data: dict, path: tuple) -> dict:
     for key in path[:-1]:
         data = data[key]
-    data[path[-1]] = value
-
-
-def _delete(data: dict, path: tuple) -> None:
-    for key in path[:-1]:
-        data = data[key]
-    del data[path[-1]]
+    return data
 
 
 def _wrong_type(value):
@@ -124,6 +141,23 @@ def _wrong_type(value):
     if isinstance(value, str):
         return {"not": value}
     return 3.5 if isinstance(value, list) else "not an object"
+
+
+def _without(path: tuple) -> Callable[[dict, random.Random], str]:
+    def text(config: dict, rng: random.Random) -> str:
+        del _parent(config, path)[path[-1]]
+        return json.dumps(config)
+
+    return text
+
+
+def _wrong_typed(path: tuple) -> Callable[[dict, random.Random], str]:
+    def text(config: dict, rng: random.Random) -> str:
+        parent = _parent(config, path)
+        parent[path[-1]] = _wrong_type(parent[path[-1]])
+        return json.dumps(config)
+
+    return text
 
 
 def _resume_with(text: Callable[[dict, random.Random], str], rng: random.Random):
@@ -139,7 +173,8 @@ def _resume_with(text: Callable[[dict, random.Random], str], rng: random.Random)
 
 
 def run_json_cases(rng: random.Random) -> Iterator[Case]:
-    """``train --resume`` of a run folder whose run.json was edited or cut short."""
+    """``train --resume`` of a run folder whose run.json was edited or cut short: every key
+    removed, every field of the wrong type, and seeded cuts and garbage."""
     fixed = {
         "empty": lambda c, r: "",
         "list": lambda c, r: "[]",
@@ -149,34 +184,19 @@ def run_json_cases(rng: random.Random) -> Iterator[Case]:
         "version-99": lambda c, r: json.dumps({**c, "version": 99}),
         "version-string": lambda c, r: json.dumps({**c, "version": "2"}),
     }
-    edits = list(fixed.items())
-    edits += [(f"truncated-{i}", _truncated) for i in range(8)]
-    edits += [(f"missing-key-{i}", _missing_key) for i in range(12)]
-    edits += [(f"wrong-type-{i}", _wrong_typed) for i in range(16)]
-    for name, text in edits:
-        case_id = f"run.json-{name}"
-        yield Case(case_id, _resume_with(text, rng), xfail=RUN_JSON_BUGS.get(case_id))
+    edits = [(name, text, ()) for name, text in fixed.items()]
+    edits += [(f"truncated-{i}", _truncated, ()) for i in range(8)]
+    for path in _paths(_template()):
+        edits.append((f"missing-{'.'.join(path)}", _without(path), path))
+        edits.append((f"wrong-type-{'.'.join(path)}", _wrong_typed(path), path))
+    for edit, text, path in edits:
+        xfail = _run_json_bug(edit, path)
+        yield Case(f"run.json-{edit}", _resume_with(text, rng), xfail=xfail)
 
 
 def _truncated(config: dict, rng: random.Random) -> str:
     text = json.dumps(config, indent=2)
     return text[: rng.randrange(1, len(text) - 1)]
-
-
-def _missing_key(config: dict, rng: random.Random) -> str:
-    candidates = [p for p in _leaves(config) if p and p[0] != "execution"]
-    path = rng.choice(candidates)
-    _delete(config, path[: rng.randrange(1, len(path) + 1)])
-    return json.dumps(config)
-
-
-def _wrong_typed(config: dict, rng: random.Random) -> str:
-    path = rng.choice([p for p in _leaves(config) if p])
-    value = config
-    for key in path:
-        value = value[key]
-    _set(config, path, _wrong_type(value))
-    return json.dumps(config)
 
 
 # --------------------------------------------------------------------------- model files
@@ -229,7 +249,7 @@ def _model_xfail(edit: str, command: str) -> str | None:
         return PIPELINE
     if edit.startswith("class-names"):
         return PREDICT_CLASS_NAMES if command == "predict" else LOAD_INFO
-    if edit.startswith("image-shape") and command != "evaluate":
+    if edit.startswith("image-shape") and edit != "image-shape-zero" and command != "evaluate":
         return LOAD_INFO if command == "info" else BAD_SHAPE
     return None
 
