@@ -11,36 +11,56 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import re
 import signal
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 
 from qimage import __version__
 from qimage.errors import QimageError
 
 __all__ = ["COMMANDS", "build_parser", "main", "output_file"]
 
-# name -> (module with add_parser/run, one-line help for `qimage --help`). A new command is
-# one line here; its module is imported only when the command runs.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("qimage.cli.train", "train a model and report its test accuracy"),
-    "evaluate": ("qimage.cli.evaluate", "evaluate a trained model on a test set"),
-    "predict": ("qimage.cli.predict", "classify image files"),
-    "info": ("qimage.cli.info", "show a model's circuit, parameter count and configuration"),
+# name -> (loader of the module with add_parser/run, one-line help for `qimage --help`). A new
+# command is one entry here; its module is imported only when the command runs. The module
+# names are literal so that tests/test_layering.py sees every dependency.
+COMMANDS: dict[str, tuple[Callable[[], ModuleType], str]] = {
+    "train": (
+        lambda: import_module("qimage.cli.train"),
+        "train a model and report its test accuracy",
+    ),
+    "evaluate": (
+        lambda: import_module("qimage.cli.evaluate"),
+        "evaluate a trained model on a test set",
+    ),
+    "predict": (lambda: import_module("qimage.cli.predict"), "classify image files"),
+    "info": (
+        lambda: import_module("qimage.cli.info"),
+        "show a model's circuit, parameter count and configuration",
+    ),
     "export": (
-        "qimage.cli.export",
+        lambda: import_module("qimage.cli.export"),
         "export a model's circuit (OpenQASM, Qiskit, Cirq, PennyLane)",
     ),
-    "bench": ("qimage.cli.bench", "run the quantum-vs-classical benchmark"),
-    "report": ("qimage.cli.report", "write the report of a benchmark's results"),
-    "serve": ("qimage.cli.serve", "draw a digit in the browser and watch the model decide"),
-    "sample": ("qimage.cli.sample", "draw images from a Born machine"),
-    "completion": ("qimage.cli.completion", "print a shell completion script (bash, zsh)"),
+    "bench": (lambda: import_module("qimage.cli.bench"), "run the quantum-vs-classical benchmark"),
+    "report": (
+        lambda: import_module("qimage.cli.report"),
+        "write the report of a benchmark's results",
+    ),
+    "serve": (
+        lambda: import_module("qimage.cli.serve"),
+        "draw a digit in the browser and watch the model decide",
+    ),
+    "sample": (lambda: import_module("qimage.cli.sample"), "draw images from a Born machine"),
+    "completion": (
+        lambda: import_module("qimage.cli.completion"),
+        "print a shell completion script (bash, zsh)",
+    ),
 }
 
 # Options accepted before or after the command: flag -> add_argument keywords. `--device`
@@ -98,9 +118,9 @@ def build_parser(commands: Iterable[str] = ()) -> argparse.ArgumentParser:
     for flag, options in GLOBAL_OPTIONS.items():
         parser.add_argument(flag, dest=_global(flag), **options)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module, summary) in COMMANDS.items():
+    for name, (load, summary) in COMMANDS.items():
         if name in loaded:
-            importlib.import_module(module).add_parser(sub)
+            load().add_parser(sub)
             _add_threads(sub.choices[name])
         else:
             sub.add_parser(name, help=summary, add_help=False)
