@@ -24,7 +24,7 @@ from types import ModuleType
 from qimage import __version__
 from qimage.errors import QimageError
 
-__all__ = ["COMMANDS", "build_parser", "main", "output_file"]
+__all__ = ["COMMANDS", "build_parser", "main", "output_file", "parse_args"]
 
 # name -> (loader of the module with add_parser/run, one-line help for `qimage --help`). A new
 # command is one entry here; its module is imported only when the command runs. The module
