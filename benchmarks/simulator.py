@@ -394,7 +394,7 @@ def _variant(name: str):
     elif name == "fused-groups-5":
         execute.compile_plan = lambda c: plan(c, max_group=5)
     if name in ("unfused", "fused-batch-first", "fused-groups-5"):
-        saved[1].batch_last = lambda self, order: False
+        saved[1].batch_last = lambda self, order, rows: False
 
     def undo():
         execute.compile_plan = saved[0]

@@ -1,13 +1,10 @@
-"""Shared fixtures: seeded generators and tolerances per dtype."""
+"""Shared fixtures: seeded generators and state dtypes (tolerances: reference.TOLERANCE)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-
-# Agreement required with the oracles (PennyLane and the dense reference), per state dtype.
-TOLERANCE = {torch.complex64: 1e-5, torch.complex128: 1e-10}
 
 
 @pytest.fixture

@@ -11,8 +11,12 @@ Endianness: wire 0 is the most significant bit of the basis index, as in qimage 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from qimage.sim import Circuit, Op, Param
+
+# Agreement required with the oracles (PennyLane and this reference), per state dtype.
+TOLERANCE = {torch.complex64: 1e-5, torch.complex128: 1e-10}
 
 I2 = np.eye(2, dtype=complex)
 X = np.array([[0, 1], [1, 0]], dtype=complex)

@@ -223,7 +223,7 @@ class TestExport:
         namespace: dict = {}
         exec(out.read_text(), namespace)
         probs = np.asarray(namespace["circuit"](namespace["INPUT"], namespace["WEIGHTS"]))
-        assert probs.shape == (64,) and abs(probs.sum() - 1) < 1e-9
+        assert probs.shape == (64,) and abs(probs.sum() - 1) < 1e-6  # float32 weights
         assert np.asarray(namespace["logits"](namespace["FEATURES"])).shape == (10,)
 
     def test_qiskit_qpy(self, run_dir, tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import reference
 import torch
-from conftest import TOLERANCE
+from reference import TOLERANCE
 
 from qimage.errors import CircuitError, MemoryLimitError
 from qimage.sim import (

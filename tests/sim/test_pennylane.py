@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import reference
 import torch
-from conftest import TOLERANCE
+from reference import TOLERANCE
 
 from qimage.sim import DIFF_METHODS, Expval, Probs, run
 
