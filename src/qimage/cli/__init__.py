@@ -188,8 +188,10 @@ def _torch_threads(threads: int | None):
     if threads is None:
         yield
         return
-    if not 1 <= threads <= 4096:
-        raise QimageError(f"--threads must be in 1..4096, got {threads}")
+    if threads < 1:
+        raise QimageError(f"--threads must be >= 1, got {threads}")
+    if threads > 4096:
+        raise QimageError(f"--threads must be <= 4096, got {threads}")
     import torch
 
     previous = torch.get_num_threads()
