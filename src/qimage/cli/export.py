@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from qimage.cli import output_file
 from qimage.cli.evaluate import model_path
 from qimage.cli.predict import load_images
 from qimage.errors import CircuitError, DatasetError
@@ -55,6 +56,8 @@ def _image(args, loaded):
 
 
 def run_export(args) -> int:
+    if args.out is not None:
+        output_file(args.out, "--out")
     loaded = load_model(model_path(args.model))
     if loaded.pipeline is None:
         raise CircuitError(f"{args.model} has no saved preprocessing")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from qimage.circuits import draw
+from qimage.cli import output_file
 from qimage.cli.evaluate import model_path
+from qimage.errors import CircuitError
 from qimage.models import count_parameters
 from qimage.train import load_model
 
@@ -21,33 +24,69 @@ def add_parser(sub) -> None:
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("--width", type=int, default=160, help="cut diagram lines at this width")
     p.add_argument("--png", type=Path, help="also draw the (first) circuit into this PNG file")
+    p.add_argument("--json", action="store_true", help="print the description as one JSON object")
     p.set_defaults(run=run_info)
 
 
 def quantum_layers(model):
-    """The model's :class:`qimage.models.QuantumLayer` s, in order."""
+    """The model's quantum layers (qimage.models.QuantumLayer), in order."""
     from qimage.models import QuantumLayer
 
     return [m for m in model.modules() if isinstance(m, QuantumLayer)]
 
 
+def describe(loaded) -> dict:
+    """What ``info --json`` prints: the model, its circuits, config and training record."""
+    circuits = [
+        {
+            "circuit": layer.extra_repr(),
+            "n_qubits": layer.qc.n_qubits,
+            "measured": str(layer.measurement),
+        }
+        for layer in quantum_layers(loaded.model)
+    ]
+    return {
+        "model": loaded.config.describe(),
+        "n_parameters": count_parameters(loaded.model),
+        "circuits": circuits,
+        "config": loaded.config.to_dict(),
+        "training": loaded.info,
+    }
+
+
 def run_info(args) -> int:
+    if args.width < 10:
+        raise CircuitError(f"--width must be >= 10, got {args.width}")
+    png = None if args.png is None else output_file(args.png, "--png")
     loaded = load_model(model_path(args.model))
-    model = loaded.model
-    print(f"model: {loaded.config.describe()}, {count_parameters(model)} trainable parameters")
-    for layer in quantum_layers(model):
-        qc = layer.qc
+    layers = quantum_layers(loaded.model)
+    if png is not None and not layers:
+        raise CircuitError(f"--png: {args.model} is a classical model, with no circuit to draw")
+    if args.json:
+        print(json.dumps(describe(loaded), indent=2))
+    else:
+        _print_text(loaded, layers, args.width)
+    if png is not None:
+        _plot(layers[0], png)
+    return 0
+
+
+def _print_text(loaded, layers, width: int) -> None:
+    n_parameters = count_parameters(loaded.model)
+    print(f"model: {loaded.config.describe()}, {n_parameters} trainable parameters")
+    for layer in layers:
         print(f"\ncircuit: {layer.extra_repr()}")
         print(f"measured: {layer.measurement}")
-        print(draw(qc.circuit, max_width=args.width))
-    if args.png is not None and quantum_layers(model):
-        from qimage.circuits.draw import plot_circuit
-
-        layer = quantum_layers(model)[0]
-        start = "amplitude-encoded input, then " if layer.qc.encoder.name == "amplitude" else ""
-        title = f"{start}{layer.qc.ansatz.name} x{layer.qc.n_layers} on {layer.qc.n_qubits} qubits"
-        plot_circuit(layer.qc.circuit, args.png, title=title, max_columns=14)
-        print(f"\nwrote {args.png}")
+        print(draw(layer.qc.circuit, max_width=width))
     print("\nmodel config:\n" + json.dumps(loaded.config.to_dict(), indent=2))
     print("\ntraining:\n" + json.dumps(loaded.info, indent=2))
-    return 0
+
+
+def _plot(layer, png: Path) -> None:
+    from qimage.circuits.draw import plot_circuit
+
+    qc = layer.qc
+    start = "amplitude-encoded input, then " if qc.encoder.name == "amplitude" else ""
+    title = f"{start}{qc.ansatz.name} x{qc.n_layers} on {qc.n_qubits} qubits"
+    plot_circuit(qc.circuit, png, title=title, max_columns=14)
+    print(f"\nwrote {png}", file=sys.stderr)

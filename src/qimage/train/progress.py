@@ -37,7 +37,9 @@ class ProgressBar:
         if self.mode in ("bar", "epochs"):
             from rich.console import Console
 
-            self._console = Console(stderr=True)
+            # soft_wrap: a log line is never cut at the console width (piped output has
+            # rich's 80-column default, which split "2,037 samples/s" across lines)
+            self._console = Console(stderr=True, soft_wrap=True)
         if self.mode == "bar":
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
