@@ -256,11 +256,11 @@ def run_train(args) -> int:
 def _own_argv(args) -> list[str]:
     """The command line to give each rank: this one (with a fixed run folder, so every rank
     agrees on it); refused when ``qimage.cli.main`` was called with other arguments."""
-    from qimage.cli import build_parser
+    from qimage.cli import parse_args
 
     argv = sys.argv[1:]
     try:
-        same = build_parser().parse_args(argv) == args
+        same = parse_args(argv) == args
     except SystemExit:
         same = False
     if not same:
