@@ -155,7 +155,13 @@ def _attempt(tries, key: str, function: Callable, job):
     return function(job), count
 
 
-EXECUTORS = ("local", "ray")
+EXECUTORS = {
+    "local": lambda workers, address, cpus: LocalExecutor(workers or 1, cpus),
+    "ray": lambda workers, address, cpus: RayExecutor(
+        address, cpus=workers, cpus_per_cell=cpus or 1
+    ),
+}
+"""Executor factories by name: ``factory(workers, address, cpus_per_cell)``."""
 
 
 def make_executor(
@@ -167,8 +173,6 @@ def make_executor(
 ):
     """The executor called ``name``: ``local`` (``workers`` processes) or ``ray`` (a local Ray
     with ``workers`` CPUs, default all, or the cluster at ``address``)."""
-    if name == "local":
-        return LocalExecutor(workers or 1, cpus_per_cell)
-    if name == "ray":
-        return RayExecutor(address, cpus=workers, cpus_per_cell=cpus_per_cell or 1)
-    raise QimageError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+    if name not in EXECUTORS:
+        raise QimageError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+    return EXECUTORS[name](workers, address, cpus_per_cell)

@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="results folder (default: bench-SUITE)")
     p.add_argument(
         "--executor",
-        choices=EXECUTORS,
+        choices=list(EXECUTORS),
         default="local",
         help="local: a process pool; ray: Ray tasks (pip install 'qimage[ray]')",
     )
