@@ -1,10 +1,13 @@
 """TorchQuantum contender, run in its own virtualenv (TorchQuantum pins an old Qiskit).
 
-Invoked by ``simulator.py`` as ``TQ_PYTHON _torchquantum_worker.py REQUEST.pt``. The request
-holds, per workload, the spec, float64 data and timing settings; the worker writes
-``REQUEST.pt.out`` with TorchQuantum's outputs and weight gradients on that data (for the
-correctness check) and its forward and forward+backward samples/s. It imports neither qimage
-nor PennyLane.
+Invoked by ``simulator.py`` as ``TQ_PYTHON _torchquantum_worker.py REQUEST.pt`` and kept
+running for the whole benchmark, so that TorchQuantum is timed inside the same round-robin
+as every other contender. The request holds the thread count and, per workload, the spec and
+float64 data. The worker writes ``REQUEST.pt.out`` with TorchQuantum's version, outputs and
+weight gradients on that data (for the correctness check), prints ``ready``, then answers
+one JSON command per stdin line, ``{"workload": "R1", "kind": "train", "min_time": 0.5,
+"repeats": 3, "warm_up": true}``, with ``{"seconds": median seconds per call}``; an empty
+line ends it. It imports neither qimage nor PennyLane.
 
 TorchQuantum imports torchvision for its datasets only; when torchvision is missing or does
 not match the installed torch, a stub stands in for it (no dataset is used here).
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import json
 import statistics
 import sys
 import time
@@ -53,7 +57,7 @@ def _import_torchquantum():
 def _forward(tq, tqf, spec: dict, feats, weights):
     n, layers = spec["n_qubits"], spec["n_layers"]
     w = weights.reshape(layers, n, 3)
-    qdev = tq.QuantumDevice(n_wires=n, bsz=feats.shape[0], device="cpu")
+    qdev = tq.QuantumDevice(n_wires=n, bsz=feats.shape[0], device=feats.device)
     if spec["amplitude"]:
         qdev.set_states(feats.to(torch.complex64))
     for layer in range(layers):
@@ -67,9 +71,33 @@ def _forward(tq, tqf, spec: dict, feats, weights):
     return tq.measurement.expval(qdev, list(range(n)), [tq.PauliZ()] * n)
 
 
-def _timed(fn, min_time: float, repeats: int) -> float:
+def _closures(tq, tqf, job: dict, device: str) -> tuple[dict, dict]:
+    """The check result and the ``{"train": step, "forward": infer}`` closures of one workload
+    (complex64 state, float32 weights, on ``device``)."""
+    spec, data = job["spec"], job["data"]
+    feats = data["features"].float().to(device)
+    labels = data["labels"].to(device)
+    weights = data["weights"].float().to(device).requires_grad_(True)
+    out = _forward(tq, tqf, spec, feats, weights)
+    grad = torch.autograd.grad(torch.nn.functional.cross_entropy(out, labels), weights)[0]
+
+    def step():
+        weights.grad = None
+        loss = torch.nn.functional.cross_entropy(_forward(tq, tqf, spec, feats, weights), labels)
+        loss.backward()
+
+    def forward():
+        with torch.no_grad():
+            _forward(tq, tqf, spec, feats, weights)
+
+    check = {"outputs": out.detach().double().cpu(), "grad": grad.double().cpu()}
+    return check, {"train": step, "forward": forward}
+
+
+def _timed(fn, min_time: float, repeats: int, warm_up: bool) -> float:
     """Median seconds per call over at least ``repeats`` calls and ``min_time`` seconds."""
-    fn()
+    if warm_up:
+        fn()
     times, start = [], time.perf_counter()
     while len(times) < repeats or time.perf_counter() - start < min_time:
         t0 = time.perf_counter()
@@ -78,34 +106,16 @@ def _timed(fn, min_time: float, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _workload(tq, tqf, job: dict) -> dict:
-    spec, data = job["spec"], job["data"]
-    feats = data["features"].float()
-    labels = data["labels"]
-    weights = data["weights"].float().requires_grad_(True)
-    out = _forward(tq, tqf, spec, feats, weights)
-    grad = torch.autograd.grad(torch.nn.functional.cross_entropy(out, labels), weights)[0]
+def _synced(fn, device: str):
+    """``fn`` followed by a wait for the device's queued work (CUDA runs asynchronously)."""
+    if not str(device).startswith("cuda"):
+        return fn
 
-    def step():
-        loss = torch.nn.functional.cross_entropy(_forward(tq, tqf, spec, feats, weights), labels)
-        loss.backward()
+    def call():
+        fn()
+        torch.cuda.synchronize(device)
 
-    def forward():
-        with torch.no_grad():
-            _forward(tq, tqf, spec, feats, weights)
-
-    batch, n_rounds = feats.shape[0], job["rounds"]
-    train = forward_rate = 0.0
-    for _ in range(n_rounds):  # best round, as simulator.rounds does for the others
-        train = max(train, batch / _timed(step, job["min_time"] / n_rounds, job["repeats"]))
-        rate = batch / _timed(forward, job["min_time"] / n_rounds, job["repeats"])
-        forward_rate = max(forward_rate, rate)
-    return {
-        "outputs": out.detach().double(),
-        "grad": grad.double(),
-        "train": train,
-        "forward": forward_rate,
-    }
+    return call
 
 
 def main(path: str) -> None:
@@ -113,8 +123,20 @@ def main(path: str) -> None:
     torch.set_num_threads(request["threads"])
     tq, tqf = _import_torchquantum()
     result = {"version": str(getattr(tq, "__version__", "?")), "torch": str(torch.__version__)}
-    result["workloads"] = {job["spec"]["name"]: _workload(tq, tqf, job) for job in request["jobs"]}
+    closures, result["workloads"] = {}, {}
+    device = request.get("device", "cpu")
+    for job in request["jobs"]:
+        name = job["spec"]["name"]
+        result["workloads"][name], closures[name] = _closures(tq, tqf, job, device)
     torch.save(result, path + ".out")
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        cmd = json.loads(line)
+        fn = closures[cmd["workload"]][cmd["kind"]]
+        seconds = _timed(_synced(fn, device), cmd["min_time"], cmd["repeats"], cmd["warm_up"])
+        print(json.dumps({"seconds": seconds}), flush=True)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -52,16 +53,16 @@ from qimage.sim import GATES, amplitude_state, run
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "simulator.json"
 PLOT = ROOT / "docs" / "img" / "scaling.png"
+GROWTH = ROOT / "benchmarks" / "results" / "growth.json"
+GROWTH_PLOT = ROOT / "docs" / "img" / "growth.png"
 THREADS = 2
 BATCH = 128
-PS_BATCH_PENNYLANE = 8
-LIGHTNING_BATCH = 16
-TARGETS = {  # (workload, contender) -> required ratio qimage / contender
+TARGETS = {  # (workload, contender) -> required ratio qimage / contender's fastest row
     ("R1", "pennylane"): 25,
     ("R1", "torchquantum"): 10,
     ("R2", "pennylane"): 10,
     ("R2", "torchquantum"): 5,
-    ("R2-shift", "pennylane-shift"): 100,
+    ("R2-shift", "pennylane"): 100,
 }
 DTYPES = {"c64": torch.complex64, "c128": torch.complex128}
 
@@ -104,7 +105,21 @@ def timed(fn, min_time: float, repeats: int = 3, warm_up: bool = True) -> float:
     return statistics.median(times)
 
 
-# --- contenders: each returns (outputs, weight gradient) and a step / forward closure ---------
+# --- contenders --------------------------------------------------------------------------
+#
+# A contender is a ``Timer``: ``seconds(kind, min_time, repeats, warm_up)`` gives the median
+# seconds of one ``"train"`` (forward+backward) or ``"forward"`` call at its batch. Local
+# contenders wrap closures; TorchQuantum's timer asks its worker process to do the timing.
+
+
+class Timer:
+    """Times a contender's closures in this process."""
+
+    def __init__(self, calls: dict, batch: int, config: str):
+        self.calls, self.batch, self.config = calls, batch, config
+
+    def seconds(self, kind: str, min_time: float, repeats: int, warm_up: bool) -> float:
+        return timed(self.calls[kind], min_time, repeats, warm_up)
 
 
 def qimage_contender(spec: Spec, data, method: str, dtype):
@@ -121,10 +136,12 @@ def qimage_contender(spec: Spec, data, method: str, dtype):
     return _closures(forward, weights, data["labels"])
 
 
-def pennylane_contender(spec: Spec, data, device: str, diff_method: str):
+def pennylane_contender(spec: Spec, data, device: str, diff_method: str, real=torch.float64):
+    """A QNode on ``device``; ``real`` is the dtype of the features and weights handed to it."""
     qnode = pennylane_qnode(spec, device, diff_method)
-    weights = data["weights"].clone().requires_grad_(True)
-    return _closures(lambda: qnode(data["features"], weights), weights, data["labels"])
+    feats = data["features"].to(real)
+    weights = data["weights"].to(real).requires_grad_(True)
+    return _closures(lambda: qnode(feats, weights), weights, data["labels"])
 
 
 def _closures(forward, weights, labels):
@@ -132,9 +149,9 @@ def _closures(forward, weights, labels):
         return torch.nn.functional.cross_entropy(forward().to(torch.float64), labels)
 
     def check():
-        out = forward()
+        out = forward().double()
         grad = torch.autograd.grad(torch.nn.functional.cross_entropy(out, labels), weights)[0]
-        return out.detach().double(), grad.double()
+        return out.detach(), grad.double()
 
     def step():
         weights.grad = None
@@ -144,7 +161,7 @@ def _closures(forward, weights, labels):
         with torch.no_grad():
             forward()
 
-    return check, step, infer
+    return check, {"train": step, "forward": infer}
 
 
 def agree(name: str, got, want, tol: float) -> float:
@@ -155,127 +172,157 @@ def agree(name: str, got, want, tol: float) -> float:
     return err
 
 
+# Every PennyLane configuration its users would reach for; the fastest one sets the verdict.
+PENNYLANE = {  # name -> (device, diff method, real dtype of features and weights, config)
+    "pennylane default.qubit f64": (
+        "default.qubit",
+        "backprop",
+        torch.float64,
+        "torch interface, backprop, broadcasting, float64 (PennyLane's default)",
+    ),
+    "pennylane default.qubit f32": (
+        "default.qubit",
+        "backprop",
+        torch.float32,
+        "torch interface, backprop, broadcasting, float32 features and weights",
+    ),
+    "pennylane lightning adjoint": (
+        "lightning.qubit",
+        "adjoint",
+        torch.float64,
+        "lightning.qubit, adjoint, float64 (no broadcasting: one circuit per sample)",
+    ),
+}
+
+
 # --- TorchQuantum, in its own venv ---------------------------------------------------------
 
 
-def torchquantum(python, jobs: list, min_time: float, n_rounds: int, env: dict) -> dict | None:
+class TorchQuantumWorker:
+    """``_torchquantum_worker.py`` kept running; one :class:`RemoteTimer` per workload."""
+
+    def __init__(self, python: str, jobs: list, env: dict, device: str = "cpu"):
+        worker = Path(__file__).resolve().parent / "_torchquantum_worker.py"
+        self.tmp = tempfile.TemporaryDirectory()
+        path = Path(self.tmp.name) / "request.pt"
+        jobs = [{"spec": vars(spec), "data": data} for spec, data in jobs]
+        torch.save({"threads": THREADS, "device": device, "jobs": jobs}, path)
+        self.proc = subprocess.Popen(
+            [python, str(worker), str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.kill()
+            tail = self.proc.stderr.read().strip().splitlines()[-3:]
+            raise RuntimeError("worker failed: " + " | ".join(tail))
+        self.result = torch.load(Path(str(path) + ".out"))
+
+    def ask(self, command: dict) -> float:
+        self.proc.stdin.write(json.dumps(command) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["seconds"]
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write("\n")
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.tmp.cleanup()
+
+
+class RemoteTimer:
+    """Times one workload of TorchQuantum in its worker."""
+
+    def __init__(self, worker: TorchQuantumWorker, workload: str, batch: int):
+        self.worker, self.workload, self.batch = worker, workload, batch
+        self.config = "functional API, complex64, eager, in its own venv"
+
+    def seconds(self, kind: str, min_time: float, repeats: int, warm_up: bool) -> float:
+        command = {"min_time": min_time, "repeats": repeats, "warm_up": warm_up}
+        return self.worker.ask(command | {"workload": self.workload, "kind": kind})
+
+
+def start_torchquantum(python, jobs: list, env: dict, device: str = "cpu"):
+    """The running worker, or ``None`` (with the reason printed) when it is not available."""
     if not python or not Path(python).exists():
         print(f"TorchQuantum: skipped (no interpreter at {python!r}; see --tq-python)")
         return None
-    worker = Path(__file__).resolve().parent / "_torchquantum_worker.py"
-    request = {
-        "threads": THREADS,
-        "jobs": [
-            {
-                "spec": vars(spec),
-                "data": data,
-                "min_time": min_time,
-                "repeats": 2,
-                "rounds": n_rounds,
-            }
-            for spec, data in jobs
-        ],
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "request.pt"
-        torch.save(request, path)
-        proc = subprocess.run(
-            [python, str(worker), str(path)], capture_output=True, text=True, env=env
-        )
-        out = Path(str(path) + ".out")
-        if proc.returncode or not out.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            print("TorchQuantum: skipped (worker failed: " + " | ".join(tail) + ")")
-            return None
-        return torch.load(out)
+    try:
+        return TorchQuantumWorker(python, jobs, env, device)
+    except RuntimeError as err:
+        print(f"TorchQuantum: skipped ({err})")
+        return None
 
 
 # --- workloads -------------------------------------------------------------------------------
 
 
-def measure_workload(spec: Spec, args, tq_result) -> dict:
-    """Check every contender, then time them round-robin (see :func:`rounds`)."""
-    data = make_data(spec, BATCH)
+def measure_workload(spec: Spec, data, args, tq) -> dict:
+    """Check every contender against qimage's complex128 backprop, then time them all in one
+    round-robin (see :func:`rounds`)."""
     reference = qimage_contender(spec, data, "backprop", torch.complex128)[0]()
-    contenders, rows = {}, {}
-    for method in ("backprop", "adjoint", "parameter-shift"):
+    contenders, errors = {}, {}
+    for method in ("backprop", "adjoint"):
         for tag, dtype in DTYPES.items():
-            if method == "parameter-shift" and (spec.amplitude or tag == "c128"):
-                continue  # R1's state is differentiable only by backprop/adjoint; R2-shift below
-            check, step, infer = qimage_contender(spec, data, method, dtype)
-            tol = 1e-8 if tag == "c128" else 2e-4
-            err = agree(f"qimage {method} {tag}", check(), reference, tol)
-            contenders[f"qimage {method} {tag}"] = (step, infer, args.min_time, err)
-    check, step, infer = pennylane_contender(spec, data, "default.qubit", "backprop")
-    contenders["pennylane"] = (
-        step,
-        infer,
-        args.slow_time,
-        agree("pennylane", check(), reference, 1e-6),
-    )
-    # lightning.qubit does not broadcast: it runs one circuit per sample, so its samples/s
-    # does not depend on the batch; a small batch keeps its minutes-long timings short.
-    small = make_data(spec, LIGHTNING_BATCH, seed=2)
-    small_ref = qimage_contender(spec, small, "backprop", torch.complex128)[0]()
-    check, step, infer = pennylane_contender(spec, small, "lightning.qubit", "adjoint")
-    err = agree("lightning", check(), small_ref, 1e-6)
-    contenders["lightning"] = (step, infer, args.slow_time, err, LIGHTNING_BATCH)
-    rows.update(rounds(contenders, args.rounds))
-    if tq_result is not None:
-        res = tq_result["workloads"][spec.name]
-        err = agree("torchquantum", (res["outputs"], res["grad"]), reference, 2e-4)
-        rows["torchquantum"] = {"train": res["train"], "forward": res["forward"], "max_err": err}
-        print(f"  {'torchquantum':26s} train {res['train']:10.1f}  forward {res['forward']:10.1f}")
-    return rows
-
-
-def rounds(contenders: dict, n_rounds: int) -> dict:
-    """Best of ``n_rounds`` round-robin timings per contender.
-
-    The machine may be shared: a burst of foreign load then slows whatever runs during it.
-    Interleaving the contenders and keeping each one's best round spreads every contender's
-    samples over the whole run, so that a burst cannot bias one of them alone.
-    """
-    best: dict[str, dict] = {}
-    for i in range(n_rounds):
-        for name, (step, infer, min_time, err, *batch) in contenders.items():
-            batch = batch[0] if batch else BATCH
-            slow = min_time == 0  # one call per round for the slow contenders
-            train = batch / timed(step, min_time / n_rounds, 1 if slow else 2, warm_up=i == 0)
-            forward = batch / timed(infer, min_time / n_rounds, 1 if slow else 2, warm_up=i == 0)
-            row = best.setdefault(name, {"train": 0.0, "forward": 0.0, "max_err": err})
-            row["batch"] = batch
-            row["train"], row["forward"] = max(row["train"], train), max(row["forward"], forward)
-    for name, row in best.items():
-        print(
-            f"  {name:26s} train {row['train']:10.1f}  forward {row['forward']:10.1f}  "
-            f"samples/s  (max err {row['max_err']:.1e})"
+            name = f"qimage {method} {tag}"
+            check, calls = qimage_contender(spec, data, method, dtype)
+            errors[name] = agree(name, check(), reference, 1e-8 if tag == "c128" else 2e-4)
+            contenders[name] = Timer(calls, BATCH, f"sim.run, diff_method={method!r}")
+    for name, (device, method, real, config) in PENNYLANE.items():
+        check, calls = pennylane_contender(spec, data, device, method, real)
+        errors[name] = agree(name, check(), reference, 1e-6 if real == torch.float64 else 2e-4)
+        contenders[name] = Timer(calls, BATCH, config)
+    if tq is not None:
+        res = tq.result["workloads"][spec.name]
+        errors["torchquantum"] = agree(
+            "torchquantum", (res["outputs"], res["grad"]), reference, 2e-4
         )
-    return best
+        contenders["torchquantum"] = RemoteTimer(tq, spec.name, BATCH)
+    return rounds(contenders, errors, args, ("train", "forward"))
 
 
-def measure_shift(args) -> dict:
-    """R2 with parameter-shift gradients: qimage at batch 128, PennyLane at batch 8."""
-    data = make_data(R2, BATCH)
-    reference = qimage_contender(R2, data, "backprop", torch.complex128)[0]()
-    best = {}
-    for _ in range(args.rounds):
-        for tag, dtype in DTYPES.items():
-            check, step, _ = qimage_contender(R2, data, "parameter-shift", dtype)
-            tol = 1e-8 if tag == "c128" else 2e-4
-            err = agree(f"qimage shift {tag}", check(), reference, tol)
-            rate = BATCH / timed(step, args.min_time / args.rounds, repeats=2)
-            row = best.setdefault(f"qimage parameter-shift {tag}", {"train": 0.0, "batch": BATCH})
-            row.update(train=max(row["train"], rate), max_err=err)
-    small = make_data(R2, PS_BATCH_PENNYLANE, seed=1)
-    reference = qimage_contender(R2, small, "backprop", torch.complex128)[0]()
-    check, step, _ = pennylane_contender(R2, small, "default.qubit", "parameter-shift")
-    err = agree("pennylane parameter-shift", check(), reference, 1e-6)
-    rate = max(PS_BATCH_PENNYLANE / timed(step, 0.0, repeats=1) for _ in range(args.rounds))
-    best["pennylane-shift"] = {"train": rate, "max_err": err, "batch": PS_BATCH_PENNYLANE}
+def rounds(contenders: dict, errors: dict, args, kinds) -> dict:
+    """Best of ``args.rounds`` round-robin timings per contender.
+
+    The machine may be shared: a burst of foreign load slows whatever runs during it. Every
+    contender is timed in every round, with at least ``args.repeats`` calls per round, and
+    each round starts with the next contender, so that a burst cannot bias one of them
+    alone; each keeps its best round.
+    """
+    names, best = list(contenders), {}
+    for i in range(args.rounds):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            timer = contenders[name]
+            row = best.setdefault(name, {"batch": timer.batch, "config": timer.config})
+            row["max_err"] = errors[name]
+            for kind in kinds:
+                seconds = timer.seconds(kind, args.min_time / args.rounds, args.repeats, i == 0)
+                row[kind] = max(row.get(kind, 0.0), timer.batch / seconds)
     for name, row in best.items():
-        print(f"  {name:26s} train {row['train']:10.2f}  (batch {row['batch']})")
+        rates = "  ".join(f"{kind} {row[kind]:10.1f}" for kind in kinds)
+        print(f"  {name:30s} {rates}  samples/s  (max err {row['max_err']:.1e})")
     return best
+
+
+def measure_shift(data, args) -> dict:
+    """R2 with parameter-shift gradients, qimage and PennyLane at the same batch."""
+    reference = qimage_contender(R2, data, "backprop", torch.complex128)[0]()
+    contenders, errors = {}, {}
+    for tag, dtype in DTYPES.items():
+        name = f"qimage parameter-shift {tag}"
+        check, calls = qimage_contender(R2, data, "parameter-shift", dtype)
+        errors[name] = agree(name, check(), reference, 1e-8 if tag == "c128" else 2e-4)
+        contenders[name] = Timer(calls, BATCH, "sim.run, diff_method='parameter-shift'")
+    check, calls = pennylane_contender(R2, data, "default.qubit", "parameter-shift")
+    errors["pennylane-shift"] = agree("pennylane parameter-shift", check(), reference, 1e-6)
+    contenders["pennylane-shift"] = Timer(
+        calls, BATCH, "default.qubit, parameter-shift, broadcasting, float64"
+    )
+    return rounds(contenders, errors, args, ("train",))
 
 
 # --- roof, flops, scaling --------------------------------------------------------------------
@@ -448,39 +495,43 @@ def machine() -> dict:
     }
 
 
-def table(results: dict) -> None:
-    best = {}
-    for workload in ("R1", "R2"):
-        rows = results[workload]
-        best[workload] = max(v["train"] for k, v in rows.items() if k.endswith("c64"))
-        fwd = max(v["forward"] for k, v in rows.items() if k.endswith("c64"))
-        print(f"\n{workload}: samples/s (batch {BATCH})   train = forward+backward")
-        print(f"  {'contender':28s} {'train':>10s} {'forward':>10s} {'qimage/it':>10s} {'fwd':>8s}")
-        for name, v in rows.items():
-            ratio = best[workload] / v["train"]
-            if v.get("batch", BATCH) != BATCH:
-                name = f"{name} (batch {v['batch']})"
-            print(
-                f"  {name:28s} {v['train']:10.1f} {v['forward']:10.1f} {ratio:9.1f}x "
-                f"{fwd / v['forward']:7.1f}x"
-            )
-    shift = results["R2-shift"]
-    best_shift = shift["qimage parameter-shift c64"]["train"]
-    print("\nR2 parameter-shift gradient: samples/s")
-    for name, v in shift.items():
-        print(
-            f"  {name:28s} {v['train']:10.2f} (batch {v['batch']}) {best_shift / v['train']:9.1f}x"
-        )
-    print("\nTargets (best qimage complex64 / contender):")
+def fastest(rows: dict, prefix: str, kind: str = "train") -> tuple[str, float] | None:
+    """The fastest row whose name starts with ``prefix``: ``(name, samples/s)``."""
+    hits = [(name, row[kind]) for name, row in rows.items() if name.startswith(prefix)]
+    return max(hits, key=lambda hit: hit[1]) if hits else None
+
+
+def verdicts(results: dict) -> list[dict]:
+    """Each target, against the fastest configuration of its contender."""
+    out = []
     for (workload, contender), target in TARGETS.items():
         rows = results[workload]
-        if contender not in rows:
-            print(f"  {workload:8s} vs {contender:16s} target {target:4d}x: contender skipped")
+        mine, theirs = fastest(rows, "qimage"), fastest(rows, contender)
+        row = {"workload": workload, "contender": contender, "target": target}
+        if theirs is not None:
+            ratio = mine[1] / theirs[1]
+            row |= {"qimage": mine, "against": theirs, "ratio": ratio, "met": ratio >= target}
+        out.append(row)
+    return out
+
+
+def table(results: dict) -> None:
+    for workload in ("R1", "R2", "R2-shift"):
+        rows = results[workload]
+        kinds = [k for k in ("train", "forward") if k in next(iter(rows.values()))]
+        best = {kind: fastest(rows, "qimage", kind)[1] for kind in kinds}
+        print(f"\n{workload}: samples/s at batch {BATCH}; ratio = fastest qimage / row")
+        for name, row in rows.items():
+            cells = "".join(f" {row[k]:10.1f} {best[k] / row[k]:7.1f}x" for k in kinds)
+            print(f"  {name:30s}{cells}  [{row['config']}]")
+    print("\nTargets (fastest qimage row / fastest row of the contender, same batch):")
+    for v in results["verdicts"]:
+        head = f"  {v['workload']:8s} vs {v['contender']:12s} target {v['target']:4d}x:"
+        if "ratio" not in v:
+            print(f"{head} contender skipped")
             continue
-        mine = best_shift if workload == "R2-shift" else best[workload]
-        ratio = mine / rows[contender]["train"]
-        verdict = "MET" if ratio >= target else "MISSED"
-        print(f"  {workload:8s} vs {contender:16s} target {target:4d}x: {ratio:8.1f}x  {verdict}")
+        verdict = "MET" if v["met"] else "MISSED"
+        print(f"{head} {v['ratio']:7.1f}x {verdict}  ({v['qimage'][0]} / {v['against'][0]})")
     roof = results["roof"]
     print(
         f"\n10-qubit forward: {roof['forward_gflops_executed']:.1f} GFLOP/s executed "
@@ -490,7 +541,7 @@ def table(results: dict) -> None:
     )
 
 
-def main() -> None:
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings and sweep")
     parser.add_argument(
@@ -499,6 +550,12 @@ def main() -> None:
         help="python of a venv with torchquantum (skipped when missing)",
     )
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="only the scaling sweep, 4..24 qubits, with the cost per added qubit "
+        "(benchmarks/results/growth.json, docs/img/growth.png)",
+    )
     parser.add_argument(
         "--default-malloc",
         dest="tune_malloc",
@@ -511,61 +568,107 @@ def main() -> None:
         metavar="NAME",
         help=f"time engine variants instead: {', '.join(VARIANTS)}, as-installed",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--scaling-point", nargs=2, metavar=("N", "METHOD"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.min_time = 0.6 if args.quick else 3.0
+    args.rounds, args.repeats = (2, 2) if args.quick else (3, 3)
+    return args
+
+
+def per_qubit(points: list[dict]) -> list[dict]:
+    """Cost per added qubit between successive sweep points: the growth of seconds per sample,
+    as a factor per qubit (2.0 means the cost doubles with each qubit, as the state does)."""
+    out = []
+    for method in sorted({p["method"] for p in points}):
+        pts = [p for p in points if p["method"] == method]
+        for lo, hi in itertools.pairwise(pts):
+            factor = (lo["train"] / hi["train"]) ** (1 / (hi["n"] - lo["n"]))
+            out.append({"method": method, "from": lo["n"], "to": hi["n"], "factor": factor})
+    return out
+
+
+def growth(args) -> None:
+    """The sweep alone, 4..24 qubits, and the cost per added qubit."""
+    started = time.time()
+    results = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
+    print(json.dumps(results["machine"]))
+    results["scaling"] = scaling(range(4, 25, 2), _env(args))
+    results["per_qubit"] = per_qubit(results["scaling"])
+    for row in results["per_qubit"]:
+        span = f"{row['from']:2d} -> {row['to']:2d}"
+        print(f"  {row['method']:9s} {span}: x{row['factor']:.2f} per qubit")
+    results["seconds"] = time.time() - started
+    plot(results["scaling"], GROWTH_PLOT)
+    out = args.out or GROWTH
+    out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    print(f"wrote {out} and {GROWTH_PLOT} in {results['seconds']:.0f} s")
+
+
+def roof(results: dict) -> dict:
+    """The R1 forward's GFLOP/s against a large complex64 matmul's."""
+    peak = matmul_roof()
+    fwd = results["R1"]["qimage backprop c64"]["forward"]
+    flops = forward_flops(R1, BATCH)
+    out = {"matmul_gflops": peak}
+    for kind in ("executed", "gate_by_gate"):
+        out[f"forward_gflops_{kind}"] = flops[kind] * fwd / BATCH / 1e9
+        out[f"fraction_{kind}"] = out[f"forward_gflops_{kind}"] / peak
+    return out
+
+
+def benchmark(args) -> None:
+    started = time.time()
+    results = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
+    results["malloc_tuned"] = args.tune_malloc
+    print(json.dumps(results["machine"]))
+    data = {spec.name: make_data(spec, BATCH) for spec in (R1, R2)}
+    jobs = [(spec, data[spec.name]) for spec in (R1, R2)]
+    tq = start_torchquantum(args.tq_python, jobs, _env(args))
+    try:
+        if tq is not None:
+            results["torchquantum_version"] = tq.result["version"]
+        for spec in (R1, R2):
+            print(f"\n{spec.name}")
+            results[spec.name] = measure_workload(spec, data[spec.name], args, tq)
+    finally:
+        if tq is not None:
+            tq.close()
+    print("\nR2 parameter-shift")
+    results["R2-shift"] = measure_shift(data["R2"], args)
+    results["verdicts"] = verdicts(results)
+    results["roof"] = roof(results)
+    if not args.no_scaling:
+        print("\nScaling (R1 pattern)")
+        results["scaling"] = scaling(range(4, 17 if args.quick else 21, 2), _env(args))
+        plot(results["scaling"], PLOT)
+    results["seconds"] = time.time() - started
+    results["load_average_end"] = os.getloadavg()
+    table(results)
+    out = args.out or RESULTS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    print(f"\nwrote {out} in {results['seconds']:.0f} s")
+
+
+def main() -> None:
+    args = parse_args()
     if args.scaling_point:
         print(json.dumps(scaling_point(int(args.scaling_point[0]), args.scaling_point[1])))
         return
     torch.set_num_threads(THREADS)
     if args.tune_malloc and not tune_malloc():
         print("note: could not tune glibc malloc; timings use the default allocator")
-    args.min_time, args.slow_time = (0.6, 0.0) if args.quick else (3.0, 0.0)
-    args.rounds = 2 if args.quick else 3
     if args.variants is not None:
         info = machine()
         print(json.dumps(info))
         result = {"machine": info, "variants": variants(args.variants or VARIANTS, args.min_time)}
-        if args.out != RESULTS:
+        if args.out is not None:
             args.out.write_text(json.dumps(result, indent=1) + "\n")
-        return
-    started = time.time()
-    results = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
-    results["malloc_tuned"] = args.tune_malloc
-    print(json.dumps(results["machine"]))
-    jobs = [(spec, make_data(spec, BATCH)) for spec in (R1, R2)]
-    tq = torchquantum(args.tq_python, jobs, args.min_time, args.rounds, _env(args))
-    if tq is not None:
-        results["torchquantum_version"] = tq["version"]
-    for spec in (R1, R2):
-        print(f"\n{spec.name}")
-        results[spec.name] = measure_workload(spec, args, tq)
-    print("\nR2 parameter-shift")
-    results["R2-shift"] = measure_shift(args)
-    roof = matmul_roof()
-    fwd = results["R1"]["qimage backprop c64"]["forward"]
-    flops = forward_flops(R1, BATCH)
-    results["roof"] = {
-        "matmul_gflops": roof,
-        "forward_gflops_executed": flops["executed"] * fwd / BATCH / 1e9,
-        "forward_gflops_gate_by_gate": flops["gate_by_gate"] * fwd / BATCH / 1e9,
-    }
-    for kind in ("executed", "gate_by_gate"):
-        results["roof"][f"fraction_{kind}"] = results["roof"][f"forward_gflops_{kind}"] / roof
-    if not args.no_scaling:
-        print("\nScaling (R1 pattern)")
-        qubits = range(4, 17 if args.quick else 21, 2)
-        results["scaling"] = scaling(qubits, _env(args))
-        plot(results["scaling"], PLOT)
-    results["seconds"] = time.time() - started
-    table(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    print(
-        f"\nwrote {args.out} in {results['seconds']:.0f} s; plot {PLOT}"
-        if not args.no_scaling
-        else f"\nwrote {args.out}"
-    )
+    elif args.growth:
+        growth(args)
+    else:
+        benchmark(args)
 
 
 if __name__ == "__main__":
