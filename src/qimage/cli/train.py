@@ -168,7 +168,8 @@ def add_execution_options(group, training: bool = False) -> None:
         group.add_argument(
             "--diff-method",
             choices=GRADIENT_METHODS,
-            help="gradient method (default: adjoint; parameter-shift with --shots, "
+            help="gradient method (default: backprop, or adjoint where backprop would not fit the "
+            "memory budget; parameter-shift with --shots, "
             "backprop with --noise)",
         )
         group.add_argument("--precision", choices=list(DTYPES), help="state dtype")

@@ -37,7 +37,7 @@ from qimage.models.kernel import (
     projected_gram,
     sample_fidelity,
 )
-from qimage.models.layer import QuantumLayer
+from qimage.models.layer import QuantumLayer, gradient_methods
 from qimage.models.objective import CLASSIFICATION, Classification, Objective
 from qimage.models.qnn import QNN, DressedQNN
 from qimage.models.quanv import (
@@ -84,6 +84,7 @@ __all__ = [
     "encoded_states",
     "fidelity_gram",
     "get_family",
+    "gradient_methods",
     "make_head",
     "match_params",
     "pauli_expectations",

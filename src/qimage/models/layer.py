@@ -23,8 +23,9 @@ from torch import nn
 from qimage.circuits import compose
 from qimage.errors import CircuitError
 from qimage.sim import Execution, ExpvalZ, run
+from qimage.sim.execute import gradient_method
 
-__all__ = ["QuantumLayer", "device_of"]
+__all__ = ["QuantumLayer", "device_of", "gradient_methods"]
 
 
 def device_of(module: nn.Module, execution: Execution | None) -> torch.device:
@@ -33,6 +34,13 @@ def device_of(module: nn.Module, execution: Execution | None) -> torch.device:
         return execution.device
     first = next(module.parameters(), None)
     return torch.device("cpu") if first is None else first.device
+
+
+def gradient_methods(model: nn.Module, batch: int, execution: Execution | None = None) -> list:
+    """The diff method of each :class:`QuantumLayer` in ``model`` for ``batch`` rows per
+    call under ``execution`` (the automatic choice resolved: backprop or adjoint)."""
+    layers = [m for m in model.modules() if isinstance(m, QuantumLayer)]
+    return [layer.gradient_method(batch, execution) for layer in layers]
 
 
 class QuantumLayer(nn.Module):
@@ -81,6 +89,14 @@ class QuantumLayer(nn.Module):
     def dtype(self) -> torch.dtype:
         """The state precision of a default execution: complex of the weights' dtype."""
         return Execution().state_dtype(self.weights.dtype)
+
+    def gradient_method(self, batch: int, execution: Execution | None = None) -> str:
+        """The diff method a call on ``batch`` rows uses under ``execution``: the automatic
+        default resolves to backprop where its stored states fit the memory budget, else
+        adjoint (:func:`qimage.sim.execute.gradient_method`)."""
+        execution = execution or Execution()
+        dtype = execution.state_dtype(self.weights.dtype)
+        return gradient_method(self.qc.circuit, batch, execution.gradient_method, dtype)
 
     def simulate(self, circuit, inputs, state, execution: Execution | None) -> torch.Tensor:
         """The one call into the engine: ``circuit`` on ``inputs``/``state`` under

@@ -19,6 +19,8 @@ Gradients, chosen per call with ``diff_method``:
   (Jones and Gacon 2020, arXiv:2009.02823). Memory O(B * 2^n). It yields the gradient of
   every block tensor (for a shared block one GEMM over the batch), and autograd carries it
   through the fusion to angles, inputs and weights;
+* ``"auto"``: backprop where its stored states fit the memory budget, else adjoint
+  (:func:`qimage.sim.memory.choose_method`; :func:`gradient_method` says which);
 * ``"parameter-shift"``: exact shift rules from the gate table (:mod:`qimage.sim.shift`),
   all shifted circuits evaluated as batches. This is what hardware can do; it works with
   shots.
@@ -36,10 +38,11 @@ from qimage.sim.build import block_tensors, folded_state
 from qimage.sim.circuit import Circuit
 from qimage.sim.fusion import Plan, compile_plan
 from qimage.sim.measure import ExpvalZ
-from qimage.sim.memory import check_memory, memory_limit, state_bytes
+from qimage.sim.memory import check_memory, choose_method, memory_limit, state_bytes
 from qimage.sim.rng import check_generator
 from qimage.sim.shift import ParameterShift
 from qimage.sim.validate import (
+    AUTO,
     DIFF_METHODS,
     GRADIENT_METHODS,
     check_gradient,
@@ -47,7 +50,15 @@ from qimage.sim.validate import (
     prepare,
 )
 
-__all__ = ["DIFF_METHODS", "GRADIENT_METHODS", "Executor", "compile_plan", "evolve", "run"]
+__all__ = [
+    "DIFF_METHODS",
+    "GRADIENT_METHODS",
+    "Executor",
+    "compile_plan",
+    "evolve",
+    "gradient_method",
+    "run",
+]
 
 
 BATCH_LAST_MIN = 32
@@ -213,8 +224,9 @@ def run(
         weights: real trainable weights ``(circuit.n_weights,)``, shared by the batch.
         measurement: :class:`ExpvalZ` (default: ``<Z>`` of every wire), :class:`Expval` or
             :class:`Probs`.
-        diff_method: ``"backprop"``, ``"adjoint"``, ``"parameter-shift"`` or ``"spsa"``
-            (a stochastic two-evaluation estimate, see :mod:`qimage.sim.blackbox`).
+        diff_method: ``"backprop"``, ``"adjoint"``, ``"parameter-shift"``, ``"spsa"``
+            (a stochastic two-evaluation estimate, see :mod:`qimage.sim.blackbox`) or
+            ``"auto"`` (backprop or adjoint by memory, see :func:`gradient_method`).
         shots: ``None`` for exact values, or the number of samples per estimate. Gradients
             under shots need ``"parameter-shift"`` or ``"spsa"``; the others refuse rather
             than ignore shots.
@@ -254,6 +266,8 @@ def run(
     check_memory(n_mem, batch, 0, diff_method, dtype, max_memory)
     plan = compile_plan(circuit)
     steps = len(circuit.ops) if noisy else len(plan.blocks)
+    if diff_method == AUTO:
+        diff_method = choose_method(n_mem, batch, steps, dtype, max_memory)
     check_memory(n_mem, batch, steps, diff_method, dtype, max_memory)
     ex = Executor(plan, measurement, dtype, shots, generator, max_memory)
     angles = _angles(plan, x, w, dtype.to_real())
@@ -286,6 +300,27 @@ def run(
     else:
         out = ex.evaluate(angles, state)
     return out.expand(batch, -1) if out.shape[0] != batch else out
+
+
+def gradient_method(
+    circuit: Circuit,
+    batch: int,
+    diff_method: str = AUTO,
+    dtype: torch.dtype = torch.complex64,
+    max_memory: int | str | None = None,
+) -> str:
+    """The diff method :func:`run` uses for ``circuit`` at ``batch`` (resolves ``"auto"``).
+
+    Example:
+        >>> from qimage.sim import Circuit, Op, Param
+        >>> c = Circuit(2, [Op("RX", 0, (Param.weight(0),)), Op("CNOT", (0, 1))], n_weights=1)
+        >>> gradient_method(c, batch=128)
+        'backprop'
+    """
+    if diff_method != AUTO:
+        return diff_method
+    n_blocks = len(compile_plan(circuit).blocks)
+    return choose_method(circuit.n_qubits, batch, n_blocks, dtype, max_memory)
 
 
 def _aligned(angles: torch.Tensor, state: torch.Tensor | None) -> tuple:

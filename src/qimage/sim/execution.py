@@ -26,7 +26,7 @@ import torch
 
 from qimage.errors import CircuitError
 from qimage.sim.noise import NoiseModel
-from qimage.sim.validate import GRADIENT_METHODS
+from qimage.sim.validate import AUTO, GRADIENT_METHODS
 
 __all__ = ["DTYPES", "Execution"]
 
@@ -62,8 +62,10 @@ class Execution:
 
     Attributes:
         diff_method: ``"backprop"``, ``"adjoint"``, ``"parameter-shift"``, ``"spsa"`` or
-            ``None`` (the default): adjoint for exact ideal runs, parameter shift with
-            shots, backprop under noise (see :attr:`gradient_method`).
+            ``None`` (the default): for exact ideal runs ``"auto"``, backprop where its
+            stored states fit the memory budget and adjoint otherwise (decided per call by
+            :func:`qimage.sim.execute.gradient_method`); parameter shift with shots;
+            backprop under noise (see :attr:`gradient_method`).
         shots: ``None`` for exact outputs, else samples per estimate.
         noise: a :class:`qimage.sim.NoiseModel`, its text form (``"depolarizing=0.01"``)
             or ``None`` for an ideal device.
@@ -106,12 +108,13 @@ class Execution:
 
     @property
     def gradient_method(self) -> str:
-        """The diff method this run uses: the given one, or the default for its settings."""
+        """The diff method this run uses: the given one, or the default for its settings
+        (``"auto"``: backprop or adjoint by memory, resolved per call by the engine)."""
         if self.diff_method is not None:
             return self.diff_method
         if self.shots is not None:
             return "parameter-shift"
-        return "backprop" if self.is_noisy else "adjoint"
+        return "backprop" if self.is_noisy else AUTO
 
     def state_dtype(self, real: torch.dtype) -> torch.dtype:
         """The complex state dtype for weights of real dtype ``real``."""

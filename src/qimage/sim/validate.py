@@ -12,12 +12,14 @@ from qimage.errors import CircuitError
 from qimage.sim.circuit import Circuit
 from qimage.sim.state import check_complex_dtype
 
-__all__ = ["check_gradient", "check_method", "prepare"]
+__all__ = ["AUTO", "check_gradient", "check_method", "prepare"]
 
 DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 """The exact gradient methods (they agree to numerical precision)."""
 GRADIENT_METHODS = (*DIFF_METHODS, "spsa")
 """All gradient methods: the exact ones and SPSA, a stochastic estimate for shots."""
+AUTO = "auto"
+"""``run``'s automatic exact method: backprop or adjoint by memory (``memory.choose_method``)."""
 
 
 def _as_real(value, name: str, real: torch.dtype, device) -> torch.Tensor:
@@ -98,8 +100,9 @@ def prepare(circuit, inputs, weights, state, dtype):
 
 
 def check_method(diff_method: str, shots) -> None:
-    if diff_method not in GRADIENT_METHODS:
-        raise CircuitError(f"unknown diff_method {diff_method!r}; choose one of {GRADIENT_METHODS}")
+    if diff_method not in (*GRADIENT_METHODS, AUTO):
+        choices = (*GRADIENT_METHODS, AUTO)
+        raise CircuitError(f"unknown diff_method {diff_method!r}; choose one of {choices}")
     if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
         raise CircuitError(f"shots must be a positive integer or None, got {shots!r}")
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from qimage.errors import QimageError, TrainingError
-from qimage.models import ModelConfig, build_model, count_parameters
+from qimage.models import ModelConfig, build_model, count_parameters, gradient_methods
 from qimage.sim import Execution
 from qimage.train.checkpoint import atomic_write
 from qimage.train.config import TrainConfig
@@ -227,6 +227,7 @@ def run_experiment(
             "data": cfg.data.to_dict(),
             "train": cfg.train.to_dict(),
             "execution": cfg.execution.to_dict(),
+            "gradient": gradient_methods(model, cfg.train.batch_size, execution),
             "test_accuracy": metrics["test"]["accuracy"],
         }
         save_model(out / "model.safetensors", model, cfg.model, data.pipeline, info)
