@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _simulator_workloads import R1, R2, Spec, make_data, pennylane_qnode, qimage_circuit, r1_like
 
 from qimage.sim import GATES, amplitude_state, run
+from qimage.sim.execute import gradient_method
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "simulator.json"
@@ -366,15 +367,17 @@ def scaling_point(n: int, method: str) -> dict:
     spec = r1_like(n)
     batch = max(1, min(BATCH, 2 ** (21 - n)))
     data = make_data(spec, batch)
-    _, step, _ = qimage_contender(spec, data, method, torch.complex64)
+    step = qimage_contender(spec, data, method, torch.complex64)[1]["train"]
     # one step at batch 1 compiles the plan and caches constants outside the measured peak
-    qimage_contender(spec, make_data(spec, 1), method, torch.complex64)[1]()
+    qimage_contender(spec, make_data(spec, 1), method, torch.complex64)[1]["train"]()
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
     base = _status_kib("VmRSS")
     seconds = timed(step, 0.5, repeats=2)
     peak = _status_kib("VmHWM")
-    return {"n": n, "batch": batch, "train": batch / seconds, "peak_mib": (peak - base) / 1024}
+    chosen = gradient_method(qimage_circuit(spec), batch, method, torch.complex64)
+    point = {"n": n, "batch": batch, "train": batch / seconds, "peak_mib": (peak - base) / 1024}
+    return point | {"chosen": chosen}
 
 
 def scaling(qubits, env: dict, methods=("backprop", "adjoint")) -> list[dict]:
@@ -386,7 +389,8 @@ def scaling(qubits, env: dict, methods=("backprop", "adjoint")) -> list[dict]:
             point = json.loads(proc.stdout.strip().splitlines()[-1]) | {"method": method}
             print(
                 f"    {method:9s} n={n:2d} batch={point['batch']:3d} "
-                f"{point['train']:10.1f} samples/s  peak +{point['peak_mib']:.0f} MiB"
+                f"{point['train']:10.1f} samples/s  peak +{point['peak_mib']:.0f} MiB "
+                f"({point['chosen']})"
             )
             points.append(point)
     return points
@@ -461,9 +465,10 @@ def variants(names, min_time: float) -> dict:
         undo = _variant(name) if name != "as-installed" else (lambda: None)
         try:
             for spec in (R1, R2):
-                _, step, infer = qimage_contender(
+                _, calls = qimage_contender(
                     spec, make_data(spec, BATCH), "backprop", torch.complex64
                 )
+                step, infer = calls["train"], calls["forward"]
                 row = {
                     "train": BATCH / timed(step, min_time),
                     "forward": BATCH / timed(infer, min_time),
@@ -553,8 +558,8 @@ def parse_args():
     parser.add_argument(
         "--growth",
         action="store_true",
-        help="only the scaling sweep, 4..24 qubits, with the cost per added qubit "
-        "(benchmarks/results/growth.json, docs/img/growth.png)",
+        help="only the scaling sweep, 4..24 qubits, default (automatic) diff method, with "
+        "the cost per added qubit (benchmarks/results/growth.json, docs/img/growth.png)",
     )
     parser.add_argument(
         "--default-malloc",
@@ -593,7 +598,7 @@ def growth(args) -> None:
     started = time.time()
     results = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
     print(json.dumps(results["machine"]))
-    results["scaling"] = scaling(range(4, 25, 2), _env(args))
+    results["scaling"] = scaling(range(4, 25, 2), _env(args), methods=("auto",))
     results["per_qubit"] = per_qubit(results["scaling"])
     for row in results["per_qubit"]:
         span = f"{row['from']:2d} -> {row['to']:2d}"
