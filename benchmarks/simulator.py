@@ -546,6 +546,40 @@ def table(results: dict) -> None:
     )
 
 
+def preset_epoch(args) -> None:
+    """The preset MNIST QNN (10 qubits, 32 layers, batch 64): training steps with the old
+    default (adjoint) and the automatic method, timed round-robin; an epoch projected from
+    the step time (54,000 training samples: 60,000 less the 10% validation split)."""
+    from qimage.models import ModelConfig, build_model, gradient_methods
+    from qimage.sim import Execution
+    from qimage.train.presets import PRESETS
+
+    preset = PRESETS[("mnist", "qnn")]
+    batch, samples = preset["train"]["batch_size"], 54_000
+    config = ModelConfig(name="qnn", n_features=784, n_classes=10, **preset["model"])
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand(batch, 784, generator=gen), torch.randint(0, 10, (batch,), generator=gen)
+    timers, errors = {}, {}
+    for name, execution in (("adjoint", Execution(diff_method="adjoint")), ("auto", Execution())):
+        model = build_model(config, torch.Generator().manual_seed(0))
+
+        def step(model=model, execution=execution):
+            model.zero_grad()
+            torch.nn.functional.cross_entropy(model(x, execution=execution), y).backward()
+
+        chosen = gradient_methods(model, batch, execution)[0]
+        timers[name], errors[name] = Timer({"train": step}, batch, chosen), 0.0
+    rows = rounds(timers, errors, args, ("train",))
+    out = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
+    for name, row in rows.items():
+        row["epoch_seconds"] = samples / row["train"]
+        print(f"  {name:8s} ({row['config']}): one epoch ~{row['epoch_seconds']:.0f} s projected")
+    out["rows"] = rows
+    (args.out or ROOT / "benchmarks" / "results" / "preset_epoch.json").write_text(
+        json.dumps(out, indent=1, default=float) + "\n"
+    )
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings and sweep")
@@ -560,6 +594,12 @@ def parse_args():
         action="store_true",
         help="only the scaling sweep, 4..24 qubits, default (automatic) diff method, with "
         "the cost per added qubit (benchmarks/results/growth.json, docs/img/growth.png)",
+    )
+    parser.add_argument(
+        "--preset-epoch",
+        action="store_true",
+        help="only the preset MNIST QNN's training step, adjoint vs the automatic method "
+        "(benchmarks/results/preset_epoch.json)",
     )
     parser.add_argument(
         "--default-malloc",
@@ -672,6 +712,8 @@ def main() -> None:
             args.out.write_text(json.dumps(result, indent=1) + "\n")
     elif args.growth:
         growth(args)
+    elif args.preset_epoch:
+        preset_epoch(args)
     else:
         benchmark(args)
 
