@@ -208,17 +208,20 @@ class TorchQuantumWorker:
         path = Path(self.tmp.name) / "request.pt"
         jobs = [{"spec": vars(spec), "data": data} for spec, data in jobs]
         torch.save({"threads": THREADS, "device": device, "jobs": jobs}, path)
+        # stderr to a file: a pipe nobody reads would block the worker once its buffer fills
+        self.log = (Path(self.tmp.name) / "stderr.txt").open("w+")
         self.proc = subprocess.Popen(
             [python, str(worker), str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
             env=env,
         )
         if self.proc.stdout.readline().strip() != "ready":
             self.proc.kill()
-            tail = self.proc.stderr.read().strip().splitlines()[-3:]
+            self.log.seek(0)
+            tail = self.log.read().strip().splitlines()[-3:]
             raise RuntimeError("worker failed: " + " | ".join(tail))
         self.result = torch.load(Path(str(path) + ".out"))
 
@@ -232,6 +235,7 @@ class TorchQuantumWorker:
             self.proc.stdin.write("\n")
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
+        self.log.close()
         self.tmp.cleanup()
 
 
