@@ -278,6 +278,8 @@ def measure_workload(spec: Spec, data, args, tq) -> dict:
             errors[name] = agree(name, check(), reference, 1e-8 if tag == "c128" else 2e-4)
             contenders[name] = Timer(calls, BATCH, f"sim.run, diff_method={method!r}")
     for name, (device, method, real, config) in PENNYLANE.items():
+        if name in args.skip:
+            continue
         check, calls = pennylane_contender(spec, data, device, method, real)
         errors[name] = agree(name, check(), reference, 1e-6 if real == torch.float64 else 2e-4)
         contenders[name] = Timer(calls, BATCH, config)
@@ -322,6 +324,8 @@ def measure_shift(data, args) -> dict:
         check, calls = qimage_contender(R2, data, "parameter-shift", dtype)
         errors[name] = agree(name, check(), reference, 1e-8 if tag == "c128" else 2e-4)
         contenders[name] = Timer(calls, BATCH, "sim.run, diff_method='parameter-shift'")
+    if "pennylane-shift" in args.skip:
+        return rounds(contenders, errors, args, ("train",))
     check, calls = pennylane_contender(R2, data, "default.qubit", "parameter-shift")
     errors["pennylane-shift"] = agree("pennylane parameter-shift", check(), reference, 1e-6)
     contenders["pennylane-shift"] = Timer(
@@ -594,6 +598,14 @@ def parse_args():
     )
     parser.add_argument("--no-scaling", action="store_true")
     parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="leave these PennyLane rows out (e.g. 'pennylane lightning adjoint', "
+        "pennylane-shift); the results record it",
+    )
+    parser.add_argument(
         "--growth",
         action="store_true",
         help="only the scaling sweep, 4..24 qubits, default (automatic) diff method, with "
@@ -670,6 +682,7 @@ def benchmark(args) -> None:
     started = time.time()
     results = {"machine": machine(), "command": " ".join([Path(sys.executable).name, *sys.argv])}
     results["malloc_tuned"] = args.tune_malloc
+    results["skipped"] = args.skip
     print(json.dumps(results["machine"]))
     data = {spec.name: make_data(spec, BATCH) for spec in (R1, R2)}
     jobs = [(spec, data[spec.name]) for spec in (R1, R2)]
