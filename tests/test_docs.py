@@ -13,11 +13,8 @@ from __future__ import annotations
 import contextlib
 import doctest
 import io
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -86,22 +83,25 @@ def test_python_examples(path, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _docs_with(console_examples), ids=lambda p: p.name)
-def test_console_examples(path, tmp_path):
-    """Every console example marked for testing runs and prints what the docs show."""
-    env = {**os.environ, "COLUMNS": "120"}
+def test_console_examples(path, tmp_path, monkeypatch):
+    """Every console example marked for testing runs and prints what the docs show.
+
+    The commands run in this process through :func:`qimage.cli.main`, so the heavy imports
+    (torch, PennyLane, Qiskit) are paid once; the CLI's own subprocess tests cover the entry
+    point, and ``test_no_module_state_leaks`` that commands do not leak state into each other.
+    """
+    from qimage.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "120")
     for command, expected in console_examples(path):
         argv = shlex.split(command)
         assert argv[0] == "qimage", f"only qimage commands are run: {command}"
-        proc = subprocess.run(
-            [sys.executable, "-m", "qimage", *argv[1:]],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
-        _check(expected, proc.stdout, command)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv[1:])
+        assert code == 0, f"{command}\n{err.getvalue()}"
+        _check(expected, out.getvalue(), command)
 
 
 def test_the_harness_finds_examples():
