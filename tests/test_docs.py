@@ -107,3 +107,14 @@ def test_console_examples(path, tmp_path, monkeypatch):
 def test_the_harness_finds_examples():
     """The README's Python example is found (the harness itself works)."""
     assert python_examples(ROOT / "README.md")
+
+
+def test_the_readme_opens_with_the_two_commands():
+    """The quick-start contract: the README's first block is ``make demo`` and ``make test``,
+    and both are targets of the Makefile (which `.ci/run` calls for the second)."""
+    _, _, first = next(blocks(ROOT / "README.md"))
+    commands = [line.split("#")[0].strip() for line in first.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
