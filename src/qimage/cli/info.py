@@ -86,7 +86,7 @@ def _plot(layer, png: Path) -> None:
     from qimage.circuits.draw import plot_circuit
 
     qc = layer.qc
-    start = "amplitude-encoded input, then " if qc.encoder.name == "amplitude" else ""
+    start = f"{qc.encoder.name}-encoded input, then " if qc.encoder.prepares_state else ""
     title = f"{start}{qc.ansatz.name} x{qc.n_layers} on {qc.n_qubits} qubits"
     plot_circuit(qc.circuit, png, title=title, max_columns=14)
     print(f"\nwrote {png}", file=sys.stderr)
