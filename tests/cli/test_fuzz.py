@@ -25,40 +25,6 @@ from qimage.cli import main
 
 SEED = 20
 
-# Bugs this test found in files of other owners, marked until they are fixed there (strict:
-# a fix turns the mark into a failure, so the mark is removed with the fix).
-FROM_DICT = "train/experiment.py RunConfig.from_dict does not check field types"
-DEFAULTED = (
-    "train/experiment.py RunConfig.from_dict fills missing keys with defaults; resuming the "
-    "finished run then rewrites its model.safetensors and metrics.json"
-)
-REWRITES_RUN_JSON = (
-    "train/experiment.py run_experiment rewrites run.json before fit compares the checkpoint's "
-    "config, so a refused resume still changes the run"
-)
-# Fields of run.json whose wrong-typed value RunConfig.from_dict lets through.
-UNCHECKED_TYPES = {
-    *("data." + f for f in ("classes", "n_train", "downsample", "standardize", "pca", "reduce")),
-    *("data." + f for f in ("n_qubits", "max_features", "seed")),
-    *("model." + f for f in ("n_features", "n_classes", "readout_wires")),
-    *("model." + f for f in ("encoder_options", "ansatz_options")),
-    *("train." + f for f in ("epochs", "batch_size", "lr", "weight_decay", "val_fraction")),
-    *("train." + f for f in ("patience", "seed")),
-    "execution.seed",
-}
-# Edits that reach the training loop, which refuses the checkpoint after run.json is rewritten.
-REFUSED_LATE = {"missing-model.n_layers", "missing-train.lr", "wrong-type-train.momentum"}
-
-
-def _run_json_bug(edit: str, path: tuple) -> str | None:
-    if edit in REFUSED_LATE:
-        return REWRITES_RUN_JSON
-    if edit.startswith("missing") and (len(path) > 1 or path == ("version",)):
-        return DEFAULTED
-    if edit.startswith("wrong-type") and ".".join(path) in UNCHECKED_TYPES:
-        return FROM_DICT
-    return None
-
 
 @dataclass(frozen=True)
 class Case:
@@ -67,7 +33,7 @@ class Case:
     id: str
     build: Callable[[Workspace], list[str]]
     code: int = 2
-    xfail: str | None = None
+    xfail: str | None = None  # a known bug, marked strict until fixed
 
 
 @dataclass
@@ -177,14 +143,13 @@ def run_json_cases(rng: random.Random) -> Iterator[Case]:
         "version-99": lambda c, r: json.dumps({**c, "version": 99}),
         "version-string": lambda c, r: json.dumps({**c, "version": "2"}),
     }
-    edits = [(name, text, ()) for name, text in fixed.items()]
-    edits += [(f"truncated-{i}", _truncated, ()) for i in range(8)]
+    edits = list(fixed.items())
+    edits += [(f"truncated-{i}", _truncated) for i in range(8)]
     for path in _paths(_template()):
-        edits.append((f"missing-{'.'.join(path)}", _without(path), path))
-        edits.append((f"wrong-type-{'.'.join(path)}", _wrong_typed(path), path))
-    for edit, text, path in edits:
-        xfail = _run_json_bug(edit, path)
-        yield Case(f"run.json-{edit}", _resume_with(text, rng), xfail=xfail)
+        edits.append((f"missing-{'.'.join(path)}", _without(path)))
+        edits.append((f"wrong-type-{'.'.join(path)}", _wrong_typed(path)))
+    for edit, text in edits:
+        yield Case(f"run.json-{edit}", _resume_with(text, rng))
 
 
 def _truncated(config: dict, rng: random.Random) -> str:
