@@ -11,6 +11,7 @@ read gets its own one-line error; the others are still classified (exit code 2).
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -61,10 +62,15 @@ def _read_picture(path: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            has_alpha = "A" in image.getbands() or "transparency" in image.info
-            pixels = image.convert("RGBA" if has_alpha else "L")
-            return np.asarray(pixels, dtype=np.uint8)
+        with warnings.catch_warnings():
+            # a picture past Pillow's pixel limit is refused, not just warned about
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                has_alpha = "A" in image.getbands() or "transparency" in image.info
+                pixels = image.convert("RGBA" if has_alpha else "L")
+                return np.asarray(pixels, dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise DatasetError(f"refused as too large to decode ({err})") from None
     except (UnidentifiedImageError, OSError) as err:
         raise DatasetError(f"not an image Pillow can read ({err})") from None
 

@@ -128,6 +128,8 @@ class Pipeline(TransformerMixin, BaseEstimator):
         cls, config: Mapping[str, Any], state: Mapping[str, np.ndarray] | None = None
     ) -> Pipeline:
         """Rebuild a pipeline from :meth:`to_config`; fitted too when ``state`` is given."""
+        if not isinstance(config, Mapping):
+            raise PreprocessError(f"Pipeline: a config is a JSON object, got {config!r}")
         if config.get("format") != CONFIG_FORMAT:
             raise PreprocessError(
                 f"Pipeline: config format {config.get('format')!r}, expected {CONFIG_FORMAT!r}"

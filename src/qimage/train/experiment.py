@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from qimage.errors import QimageError, TrainingError
-from qimage.models import ModelConfig, build_model, count_parameters
+from qimage.models import ModelConfig, build_model, count_parameters, get_family
 from qimage.sim import Execution
 from qimage.train.checkpoint import atomic_write
 from qimage.train.config import TrainConfig
@@ -34,6 +34,7 @@ from qimage.train.dataprep import DataSpec, PreparedData, prepare_data
 from qimage.train.loop import History, fit
 from qimage.train.metrics import evaluate
 from qimage.train.modelfile import save_model
+from qimage.train.records import check_record, matches, record_types
 
 __all__ = [
     "RUN_VERSION",
@@ -70,27 +71,58 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
-        """Read a run config (either version); any malformed part is a :class:`TrainingError`."""
+        """Read a run config (either version); any malformed part is a :class:`TrainingError`:
+        a missing section or key (version 2), a value of the wrong type, an unknown key."""
         try:
             return _from_dict(data)
-        except (QimageError, KeyError, TypeError, ValueError, AttributeError) as err:
+        except QimageError as err:
+            raise TrainingError(f"not a valid qimage run config: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             message = f"not a valid qimage run config ({type(err).__name__}: {err})"
             raise TrainingError(message) from None
 
 
+# The top-level keys of run.json by version: version 1 had neither a version key nor an
+# execution section (its run options lived in the model config).
+_SECTIONS = {
+    1: ("data", "model", "train"),
+    RUN_VERSION: ("version", "data", "model", "train", "execution"),
+}
+
+
 def _from_dict(data: dict) -> RunConfig:
     version = data.get("version", 1)
+    if not matches(version, int) or version not in _SECTIONS:
+        raise TrainingError(f"run.json version {version!r}; this qimage reads 1 and {RUN_VERSION}")
+    check_record("run.json", data, {}, _SECTIONS[version])
+    unknown = sorted(set(data) - set(_SECTIONS[version]))
+    if unknown:
+        hint = "" if "version" in data else f" (a version {RUN_VERSION} file without its version?)"
+        raise TrainingError(f"a version {version} run.json has no {', '.join(unknown)}{hint}")
+    _check_sections(data, complete=version == RUN_VERSION)
     if version == 1:
         model, run = ModelConfig.from_legacy(data["model"])
         execution = _legacy_execution(run)
-    elif version == RUN_VERSION:
+    else:
         model = ModelConfig.from_dict(data["model"])
         execution = Execution.from_dict(data["execution"])
-    else:
-        raise TrainingError(f"run.json version {version}; this qimage reads 1 and {RUN_VERSION}")
     return RunConfig(
         DataSpec(**data["data"]), model, TrainConfig.from_dict(data["train"]), execution
     )
+
+
+def _check_sections(data: dict, complete: bool) -> None:
+    """Every section's values of their fields' types and, when ``complete``, every key that
+    this qimage writes present (a missing one is not silently defaulted)."""
+    for name, cls in (("data", DataSpec), ("train", TrainConfig), ("execution", Execution)):
+        if name in data:
+            check_record(name, data[name], record_types(cls), cls().to_dict() if complete else ())
+    if complete:  # version 1 model configs are flat records of every family's options
+        model = data["model"]
+        check_record("model", model, {"name": str}, ["name"])
+        family = get_family(model["name"])
+        types_ = {"n_features": int, "n_classes": int, **record_types(family.Config)}
+        check_record("model", model, types_, ModelConfig(model["name"]).to_dict())
 
 
 def _legacy_execution(run: dict) -> Execution:
@@ -135,7 +167,10 @@ def load_run_config(out_dir: str | Path) -> RunConfig:
         raise TrainingError(f"{path} is not readable JSON ({err})") from None
     if not isinstance(data, dict):
         raise TrainingError(f"{path} does not hold a run config (a JSON object)")
-    return RunConfig.from_dict(data)
+    try:
+        return RunConfig.from_dict(data)
+    except TrainingError as err:
+        raise TrainingError(f"{path}: {err}") from None
 
 
 def place(model: nn.Module, execution: Execution) -> nn.Module:
@@ -159,6 +194,13 @@ def _write_history(path: Path, history: History) -> None:
 
     if history.rows:
         atomic_write(path, write)
+
+
+def _start_run(out: Path, cfg: RunConfig) -> None:
+    """Write ``run.json`` once training is about to start: a run refused earlier (a
+    checkpoint that does not fit) leaves its folder as it was."""
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "run.json", cfg.to_dict())
 
 
 def run_experiment(
@@ -191,9 +233,6 @@ def run_experiment(
     execution, objective = cfg.execution, cfg.model.family.objective
     model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_json(out / "run.json", cfg.to_dict())
     start = time.perf_counter()
     history = fit(
         model,
@@ -203,6 +242,7 @@ def run_experiment(
         checkpoint=out / "checkpoint.pt" if out else None,
         resume=resume,
         progress=progress,
+        on_start=None if out is None else lambda: _start_run(out, cfg),
         execution=execution,
         objective=objective,
         ranks=ranks,

@@ -38,6 +38,8 @@ __all__ = ["FORMAT", "VERSION", "ModelFile", "load_model", "save_model"]
 FORMAT = "qimage-model"
 VERSION = 2
 _READS = ("1", "2")
+MAX_IMAGE_SIDE = 4096
+"""Largest image side a model file may declare (pictures are scaled to it before predicting)."""
 
 
 @dataclass
@@ -134,8 +136,35 @@ def load_model(path: str | Path, device: torch.device | str | None = None) -> Mo
         raise ModelFileError(f"{path} does not describe a loadable model: {err}") from None
     if not isinstance(info, dict):
         raise ModelFileError(f"{path} has malformed metadata (info is not a JSON object)")
+    problem = _info_problem(info, config.n_classes)
+    if problem:
+        raise ModelFileError(f"{path} has malformed metadata ({problem})")
     model = model.to(device) if device is not None else model
     return ModelFile(model.eval(), config, pipeline, info)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _info_problem(info: dict, n_classes: int) -> str | None:
+    """What is wrong with ``info``'s class names and image shape (both optional), if anything:
+    commands zip the names with the model's outputs and draw pictures at that shape."""
+    names = info.get("class_names")
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == n_classes
+        and all(isinstance(n, str) for n in names)
+    ):
+        return f"class_names must be a list of {n_classes} names, got {names!r}"
+    shape = info.get("image_shape")
+    if shape is not None and not (
+        isinstance(shape, list)
+        and len(shape) == 2
+        and all(_is_int(side) and 1 <= side <= MAX_IMAGE_SIDE for side in shape)
+    ):
+        return f"image_shape must be [height, width] in 1..{MAX_IMAGE_SIDE}, got {shape!r}"
+    return None
 
 
 def _config(meta: dict) -> ModelConfig:
