@@ -158,3 +158,41 @@ class TestHooks:
             np.arange(128.0).reshape(2, 8, 8)
         )
         assert bits.tolist() == [[0, 0, 0, 0], [1, 1, 1, 1]]
+
+
+def _distribution(run, label: int) -> np.ndarray:
+    model = load_model(run).model
+    with torch.no_grad():
+        return model(model.inputs(torch.tensor([label])))[0].double().numpy()
+
+
+@pytest.mark.qiskit
+def test_export_to_openqasm_draws_the_model_distribution(conditional_run, tmp_path):
+    """The exported circuit of class 1, loaded and simulated by Qiskit, gives the model's
+    class-1 probabilities (Qiskit's index order is the reverse of qimage's)."""
+    pytest.importorskip("qiskit")
+    from qiskit import qasm2
+    from qiskit.quantum_info import Statevector
+
+    out = tmp_path / "born.qasm"
+    args = ["--format", "qasm2", "--label", "1", "--out", str(out)]
+    assert main(["export", str(conditional_run), *args]) == 0
+    text = out.read_text()
+    assert "measure q -> c;" in text and "creg c[4];" in text
+    circuit = qasm2.loads(text)
+    circuit.remove_final_measurements()
+    probs = Statevector(circuit).probabilities()
+    reordered = probs.reshape([2] * 4).transpose(3, 2, 1, 0).reshape(-1)
+    np.testing.assert_allclose(reordered, _distribution(conditional_run, 1), atol=1e-5)
+    assert np.abs(reordered - _distribution(conditional_run, 0)).max() > 1e-2
+
+
+@pytest.mark.pennylane
+def test_export_to_a_pennylane_script_gives_the_model_distribution(run, tmp_path):
+    pytest.importorskip("pennylane")
+    out = tmp_path / "born.py"
+    assert main(["export", str(run), "--format", "pennylane", "--out", str(out)]) == 0
+    namespace: dict = {}
+    exec(out.read_text(), namespace)
+    probs = np.asarray(namespace["circuit"](namespace["INPUT"], namespace["WEIGHTS"]))
+    np.testing.assert_allclose(probs, _distribution(run, 0), atol=1e-5)
