@@ -32,7 +32,7 @@ __all__ = ["COMMANDS", "build_parser", "main", "output_file", "parse_args"]
 COMMANDS: dict[str, tuple[Callable[[], ModuleType], str]] = {
     "train": (
         lambda: import_module("qimage.cli.train"),
-        "train a model and report its test accuracy",
+        "train a model and report its test metrics",
     ),
     "evaluate": (
         lambda: import_module("qimage.cli.evaluate"),

@@ -1,4 +1,5 @@
-"""``qimage evaluate MODEL``: accuracy, per-class precision and recall, confusion matrix."""
+"""``qimage evaluate MODEL``: the test metrics of the model's objective (for classifiers:
+accuracy, per-class precision and recall, confusion matrix; for Born machines: KL, TV, MMD²)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from qimage.data import DATASET_NAMES
 from qimage.errors import CircuitError, DatasetError, ModelFileError
 from qimage.export import PennyLaneModel, parse_backend
 from qimage.sim import Execution
-from qimage.train import DataSpec, evaluate, format_report, load_model, test_split
+from qimage.train import DataSpec, evaluate, load_model, test_split
 
 
 def add_parser(sub) -> None:
@@ -92,9 +93,11 @@ def run_evaluate(args) -> int:
             f"the model takes {tuple(loaded.info['image_shape'])} images, "
             f"{spec.dataset} has {images.shape[1:]}"
         )
-    X = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
-    objective = loaded.config.family.objective
-    y = torch.as_tensor(labels)
-    metrics = evaluate(model, X, y, len(names), execution=execution, objective=objective)
-    print(json.dumps(metrics, indent=2) if args.json else format_report(metrics, list(names)))
+    features = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
+    family, n_classes = loaded.config.family, len(names)
+    X, y = family.prepare(loaded.config.options, features, torch.as_tensor(labels), n_classes)
+    objective = family.objective
+    metrics = evaluate(model, X, y, n_classes, execution=execution, objective=objective)
+    text = objective.text_report(metrics, list(names))
+    print(json.dumps(metrics, indent=2) if args.json else text)
     return 0

@@ -44,6 +44,7 @@ MODEL_FLAGS = {
     "patch": "patch",
     "stride": "stride",
     "trainable": "trainable",
+    "conditional": "conditional",
 }
 EXECUTION_FLAGS = {
     "diff_method": "diff_method",
@@ -83,7 +84,7 @@ def _classes(text: str) -> list[int]:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a model and report its test accuracy",
+        help="train a model and report its test metrics",
         description=__doc__.split("\n\n")[1],
     )
     data = p.add_argument_group("data")
@@ -126,6 +127,11 @@ def add_parser(sub) -> None:
         "--trainable",
         action=argparse.BooleanOptionalAction,
         help="train the quanvolution circuit (default: frozen random)",
+    )
+    model.add_argument(
+        "--conditional",
+        action=argparse.BooleanOptionalAction,
+        help="learn one distribution per class, to draw a requested class (born)",
     )
     add_execution_options(p.add_argument_group("execution (how circuits run)"), training=True)
     train = p.add_argument_group("training")
@@ -300,10 +306,11 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
         raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None
     if not main_rank:
         return 0
-    _write_plots(result, out)
+    _write_plots(result, out, cfg.model.family.objective)
     test = result.metrics["test"]
     print(
-        f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']} {cfg.data.dataset} "
+        f"test {cfg.model.family.objective.summary(test)} on {test['n_samples']} "
+        f"{cfg.data.dataset} "
         f"images ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
         f"{result.metrics['train_seconds']:.0f} s); files in {out}"
     )
@@ -319,10 +326,14 @@ def _describe(cfg: RunConfig) -> str:
     return f"{cfg.model.describe()} on {cfg.data.dataset} for {cfg.train.epochs} epochs"
 
 
-def _write_plots(result, out: Path) -> None:
+def _write_plots(result, out: Path, objective) -> None:
     from qimage.report import plot_confusion, plot_history
 
-    plot_history(result.history.rows, out / "training.png", title="training")
+    labels = (objective.loss_label, objective.score_label)
+    rows, path = result.history.rows, out / "training.png"
+    plot_history(rows, path, title="training", metric=objective.score, labels=labels)
+    if "confusion" not in result.metrics["test"]:  # a generative objective has no classes
+        return
     plot_confusion(
         result.metrics["test"]["confusion"],
         result.metrics["class_names"],

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from qimage.preprocess.base import PreprocessError, StatefulTransformer
+from qimage.preprocess.bits import Binarize
 from qimage.preprocess.features import PCA, AmplitudeEncoder, AngleScaler, Standardize
 from qimage.preprocess.images import Downsample, Flatten
 from qimage.preprocess.kernel_pca import KernelPCA
@@ -34,7 +35,16 @@ CONFIG_FORMAT = "qimage.preprocess.Pipeline/1"
 #: Transformer classes a config may name, by class name.
 STEP_TYPES: dict[str, type[StatefulTransformer]] = {
     cls.__name__: cls
-    for cls in (Downsample, Flatten, Standardize, PCA, KernelPCA, AngleScaler, AmplitudeEncoder)
+    for cls in (
+        Downsample,
+        Flatten,
+        Standardize,
+        PCA,
+        KernelPCA,
+        AngleScaler,
+        AmplitudeEncoder,
+        Binarize,
+    )
 }
 
 #: The reduction steps of :func:`make_pipeline`, by name, given the number of components.
@@ -167,8 +177,10 @@ def make_pipeline(
     scale: str | None = None,
     n_qubits: int | None = None,
     reduce: str = "pca",
+    binarize: bool = False,
 ) -> Pipeline:
-    """The standard chain: downsample, flatten, standardise, PCA, then scale.
+    """The standard chain: downsample, flatten, standardise, PCA, then scale; or, with
+    ``binarize``, pool and threshold to 0/1 pixels (:class:`Binarize`), alone.
 
     Args:
         image_shape: (H, W) of the input images.
@@ -180,6 +192,9 @@ def make_pipeline(
         n_qubits: for ``"angle"``, must equal the feature count; for ``"amplitude"``,
             the register size (default: the smallest that fits).
         reduce: how ``pca`` components are found, a name of :data:`REDUCTIONS`.
+        binarize: bit rows for generative models: area-pool to ``downsample x downsample``
+            (default: the image height) and threshold at a level fitted on the training
+            images; nothing else may be asked for with it.
 
     Returns:
         An unfitted :class:`Pipeline` taking images (n, H, W) or rows (n, H*W).
@@ -190,6 +205,8 @@ def make_pipeline(
         ... # doctest: +SKIP
     """
     height, width = image_shape
+    if binarize:
+        return _binarize_pipeline(height, downsample, pca, standardize, scale)
     steps: list[tuple[str, StatefulTransformer]] = []
     n_features = height * width
     if downsample is not None:
@@ -207,6 +224,17 @@ def make_pipeline(
         n_features = pca
     steps += _scale_steps(scale, n_features, n_qubits)
     return Pipeline(steps)
+
+
+def _binarize_pipeline(height, downsample, pca, standardize, scale) -> Pipeline:
+    """Pool and threshold only: any further step would turn the bits into reals again."""
+    others = {"pca": pca, "standardize": standardize or None, "scale": scale}
+    given = [name for name, value in others.items() if value is not None]
+    if given:
+        raise PreprocessError(
+            f"make_pipeline: binarize gives 0/1 pixels; {', '.join(given)} cannot follow it"
+        )
+    return Pipeline([("binarize", Binarize(downsample or height))])
 
 
 def _scale_steps(

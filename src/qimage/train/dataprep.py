@@ -65,6 +65,7 @@ class DataSpec:
     scale: str | None = None  # "angle" ([0, pi]), "amplitude" (pad + normalise) or None
     n_qubits: int | None = None  # register size for amplitude padding
     max_features: int | None = None  # PCA down to this many features when there are more
+    binarize: bool = False  # 0/1 pixels (pooled to downsample x downsample), for Born machines
     seed: int = 0  # of the subsample
     data_dir: str | None = None
 
@@ -73,7 +74,8 @@ class DataSpec:
 
     def validate(self) -> DataSpec:
         """Refuse selections that leave nothing to learn, in one line."""
-        if self.classes is not None and len(set(self.classes)) < 2:
+        least = 1 if self.binarize else 2  # a generative model may learn one class
+        if self.classes is not None and len(set(self.classes)) < least:
             raise TrainingError(f"a classifier needs at least 2 classes, got {self.classes}")
         if self.n_train is not None and self.n_train < 2:
             raise TrainingError(f"n_train must be >= 2 (leave it out for all), got {self.n_train}")
@@ -137,7 +139,7 @@ def test_split(spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 
 def _pca_size(spec: DataSpec, image_shape: tuple[int, int]) -> int | None:
     """The PCA size asked for, or the one ``max_features`` forces."""
-    if spec.pca is not None or spec.max_features is None:
+    if spec.pca is not None or spec.max_features is None or spec.binarize:
         return spec.pca
     n_pixels = spec.downsample**2 if spec.downsample else image_shape[0] * image_shape[1]
     return spec.max_features if n_pixels > spec.max_features else None
@@ -153,6 +155,7 @@ def spec_pipeline(spec: DataSpec, image_shape: tuple[int, int]) -> Pipeline:
         scale=spec.scale,
         n_qubits=spec.n_qubits if spec.scale == "amplitude" else None,
         reduce=spec.reduce,
+        binarize=spec.binarize,
     )
 
 

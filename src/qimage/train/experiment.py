@@ -230,14 +230,17 @@ def run_experiment(
     cfg.model = cfg.model.replace(n_features=data.n_features, n_classes=data.n_classes).resolved()
     if cfg.execution.seed is None:  # shots and noise draws follow the run's seed
         cfg.execution = cfg.execution.replace(seed=cfg.train.seed)
-    execution, objective = cfg.execution, cfg.model.family.objective
+    execution, family = cfg.execution, cfg.model.family
+    objective, options, n_classes = family.objective, cfg.model.options, data.n_classes
+    X_train, y_train = family.prepare(options, data.X_train, data.y_train, n_classes)
+    X_test, y_test = family.prepare(options, data.X_test, data.y_test, n_classes)
     model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     out = Path(out_dir) if out_dir is not None else None
     start = time.perf_counter()
     history = fit(
         model,
-        data.X_train,
-        data.y_train,
+        X_train,
+        y_train,
         cfg.train,
         checkpoint=out / "checkpoint.pt" if out else None,
         resume=resume,
@@ -247,9 +250,7 @@ def run_experiment(
         objective=objective,
         ranks=ranks,
     )
-    test = evaluate(
-        model, data.X_test, data.y_test, data.n_classes, execution=execution, objective=objective
-    )
+    test = evaluate(model, X_test, y_test, n_classes, execution=execution, objective=objective)
     metrics = {
         "test": test,
         "n_parameters": count_parameters(model),
@@ -267,7 +268,8 @@ def run_experiment(
             "data": cfg.data.to_dict(),
             "train": cfg.train.to_dict(),
             "execution": cfg.execution.to_dict(),
-            "test_accuracy": metrics["test"]["accuracy"],
+            "test_accuracy": test["accuracy"],
+            "test_summary": objective.summary(test),
         }
         save_model(out / "model.safetensors", model, cfg.model, data.pipeline, info)
         _write_json(out / "metrics.json", metrics)

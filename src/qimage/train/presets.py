@@ -70,6 +70,17 @@ PRESETS: dict[tuple[str, str], dict] = {
         "model": {"hidden": 64},
         "train": {"epochs": 10, "lr": 0.01, "batch_size": 64},
     },
+    # Born machines: images pooled to 4x4 (16 qubits) and trained as the benchmark measured
+    # them (benchmarks/born.py, docs/results.md): batches of 64 (each estimates the data
+    # distribution the MMD compares with), a constant step. MNIST: one epoch is ~940 steps.
+    ("digits", "born"): {
+        "model": {"n_layers": 4},
+        "train": {"epochs": 10, "lr": 0.05, "batch_size": 64, "schedule": "none"},
+    },
+    ("mnist", "born"): {
+        "model": {"n_layers": 4},
+        "train": {"epochs": 1, "lr": 0.05, "batch_size": 64, "schedule": "none"},
+    },
 }
 
 
