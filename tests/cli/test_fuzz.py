@@ -313,8 +313,8 @@ def _huge_int(rng: random.Random) -> str:
 
 
 def _bad_ints(rng: random.Random) -> list[str]:
-    """Values no count takes. A huge count is often valid (--epochs 10**9 trains for ever),
-    so huge values are cases only for the options that refuse them (:data:`HUGE_REFUSED`)."""
+    """Values no count takes. Huge values are cases of their own, for the options that bound
+    them (:data:`HUGE_REFUSED`): --limit or --shots 10**9 is refused later or not at all."""
     return ["0", "-1", str(-rng.randrange(2, 2**31)), "1.5", "seven", ""]
 
 
@@ -361,6 +361,7 @@ def argument_cases(rng: random.Random) -> Iterator[Case]:
         value = _huge_int(rng)
         out = ["--out", "TMP/new"] if command == "train" else []
         yield Case(f"{command}{flag}={value}", _argv([*before[command], flag, value, *out]))
+    yield from _huge_cases()
     for flag in ("--lr", "--val-fraction"):
         for value in _bad_floats(rng):
             argv = [*TRAIN, flag, value, "--out", "TMP/new"]
@@ -373,6 +374,9 @@ def argument_cases(rng: random.Random) -> Iterator[Case]:
 
 # Options whose huge values are refused (elsewhere huge is valid: --epochs, --limit, ...).
 HUGE_REFUSED = [
+    *(("train", flag) for flag in ("--epochs", "--batch-size", "--layers", "--patience")),
+    *(("train", flag) for flag in ("--hidden", "--stride", "--downsample", "--nproc")),
+    ("info", "--width"),
     ("train", "--qubits"),
     ("train", "--n-train"),
     ("train", "--pca"),
@@ -381,6 +385,18 @@ HUGE_REFUSED = [
 ]
 # Values among the generated ones that a command accepts (the test would train on them).
 VALID = {("train", "--patience", "0"), ("export", "--index", "0"), ("export", "--row", "0")}
+
+
+def _huge_cases() -> Iterator[Case]:
+    """Sizes that once hung a command (--layers 10**9 built for ever, --epochs 2**63 trained
+    for ever, a seed past 2**63 overflowed), refused while parsing."""
+    for name, value in {"10**9": 10**9, "2**63": 2**63, "2**64": 2**64}.items():
+        seed = ["--seed"] if value >= 2**63 else []  # 10**9 is a valid seed
+        for flag in ("--layers", "--epochs", "--batch-size", *seed):
+            argv = [*TRAIN, flag, str(value), "--out", "TMP/new"]
+            yield Case(f"train{flag}={name}", _argv(argv))
+    for command in (["evaluate", "RUN"], ["predict", "RUN", "IMAGE"]):
+        yield Case(f"{command[0]}--seed=10**30", _argv([*command, "--seed", str(10**30)]))
 
 
 def _shots_cases(rng: random.Random) -> Iterator[Case]:

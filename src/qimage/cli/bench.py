@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qimage.bench import SUITES, run_suite
 from qimage.bench.executors import EXECUTORS, make_executor
+from qimage.cli import bounded
 from qimage.cli.train import check_device
 from qimage.errors import QimageError
 
@@ -37,13 +38,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=bounded(1024),
         help="local: cells run in parallel (default 1); ray: CPUs of the local Ray (default all)",
     )
     p.add_argument("--address", help="ray: join the Ray cluster at ADDR (e.g. auto or HOST:6379)")
     p.add_argument(
         "--cpus-per-cell",
-        type=int,
+        type=bounded(4096),
         help="CPUs (PyTorch threads) per cell (default: local the cores shared out, ray 1)",
     )
     p.add_argument(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from qimage.cli import SEED
 from qimage.cli.train import add_execution_options, execution_from
 from qimage.data import DATASET_NAMES
 from qimage.errors import CircuitError, DatasetError, ModelFileError
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_execution_options(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the shots and noise samples")
     add_backend_option(p)
     p.add_argument(
         "--limit",

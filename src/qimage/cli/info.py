@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from qimage.circuits import draw
-from qimage.cli import output_file
+from qimage.cli import bounded, output_file
 from qimage.cli.evaluate import model_path
 from qimage.errors import CircuitError
 from qimage.models import count_parameters
@@ -22,7 +22,9 @@ def add_parser(sub) -> None:
         "trainable parameters, and the configuration it was trained with.",
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
-    p.add_argument("--width", type=int, default=160, help="cut diagram lines at this width")
+    p.add_argument(
+        "--width", type=bounded(100_000), default=160, help="cut diagram lines at this width"
+    )
     p.add_argument("--png", type=Path, help="also draw the (first) circuit into this PNG file")
     p.add_argument("--json", action="store_true", help="print the description as one JSON object")
     p.set_defaults(run=run_info)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qimage.cli import SEED
 from qimage.cli.evaluate import add_backend_option, model_path, on_device
 from qimage.cli.train import add_execution_options, execution_from
 from qimage.data import read_idx
@@ -29,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("images", type=Path, nargs="+", help="image files (PNG, JPEG, ..., or IDX)")
     add_execution_options(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the shots and noise samples")
     add_backend_option(p)
     p.set_defaults(run=run_predict)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qimage.cli import SEED, bounded
 from qimage.cli.evaluate import model_path
 from qimage.errors import CircuitError
 from qimage.models.born import BornMachine, born_sample
@@ -29,10 +30,10 @@ def add_parser(sub) -> None:
         "sample", help="draw images from a Born machine", description=__doc__.split("\n\n")[1]
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
-    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    p.add_argument("--n", type=bounded(1_000_000), default=64, help="number of images (default 64)")
     p.add_argument("--label", help="class to draw (class-conditioned models only)")
     p.add_argument("--shots", action="store_true", help="measure the circuit, as hardware would")
-    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws (default 0)")
     p.add_argument("--out", type=Path, help="output folder (default: RUN/samples)")
     p.set_defaults(run=run_sample)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from qimage.circuits import ANSATZE, ENCODERS
+from qimage.cli import SEED, bounded
 from qimage.data import DATASET_NAMES
 from qimage.errors import TrainingError
 from qimage.models import FAMILIES, READOUTS
@@ -31,6 +32,15 @@ from qimage.train import (
 )
 from qimage.train.distributed import join, launch, leave
 from qimage.train.runs import claim_run_folder
+
+# The largest counts the command line takes: past them a run would not finish or not fit in
+# memory, so they are refused while parsing (qimage.cli.bounded), not hours later.
+MAX_EPOCHS = 1_000_000
+MAX_BATCH = 2**20
+MAX_LAYERS = 10_000
+MAX_WIDTH = 2**16
+MAX_SIDE = 4096
+MAX_RANKS_PER_CORE = 4
 
 # Flags that set a field of a config: flag destination -> field name. A model flag the
 # chosen family has no option for is an error, never silently ignored.
@@ -97,7 +107,9 @@ def add_parser(sub) -> None:
     data.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     data.add_argument("--classes", type=_classes, help="keep these classes, e.g. 3,5")
     data.add_argument("--n-train", type=int, help="stratified training subsample size")
-    data.add_argument("--downsample", type=int, help="area-average images to K x K first")
+    data.add_argument(
+        "--downsample", type=bounded(MAX_SIDE), help="area-average images to K x K first"
+    )
     data.add_argument("--pca", type=int, help="keep this many principal components")
     data.add_argument(
         "--reduce",
@@ -114,15 +126,17 @@ def add_parser(sub) -> None:
         "are refused",
     )
     model.add_argument("--qubits", type=int, help="number of qubits")
-    model.add_argument("--layers", type=int, help="number of variational layers")
+    model.add_argument("--layers", type=bounded(MAX_LAYERS), help="number of variational layers")
     model.add_argument(
         "--encoding", choices=list(ENCODERS), help="how features enter the circuit (qnn, dressed)"
     )
     model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
-    model.add_argument("--hidden", type=int, help="hidden width (mlp, heads of hybrid models)")
-    model.add_argument("--patch", type=int, help="window side (quanv, cnn)")
-    model.add_argument("--stride", type=int, help="window step (quanv, cnn)")
+    model.add_argument(
+        "--hidden", type=bounded(MAX_WIDTH), help="hidden width (mlp, heads of hybrid models)"
+    )
+    model.add_argument("--patch", type=bounded(MAX_SIDE), help="window side (quanv, cnn)")
+    model.add_argument("--stride", type=bounded(MAX_SIDE), help="window step (quanv, cnn)")
     model.add_argument(
         "--trainable",
         action=argparse.BooleanOptionalAction,
@@ -135,14 +149,16 @@ def add_parser(sub) -> None:
     )
     add_execution_options(p.add_argument_group("execution (how circuits run)"), training=True)
     train = p.add_argument_group("training")
-    train.add_argument("--epochs", type=int, help="passes over the training data")
-    train.add_argument("--batch-size", type=int, help="samples per step")
+    train.add_argument("--epochs", type=bounded(MAX_EPOCHS), help="passes over the training data")
+    train.add_argument("--batch-size", type=bounded(MAX_BATCH), help="samples per step")
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="adam or sgd")
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     train.add_argument("--val-fraction", type=float, help="share held out for validation")
-    train.add_argument("--patience", type=int, help="early stopping after N epochs w/o progress")
-    train.add_argument("--seed", type=int, help="fixes weights, split and batch order")
+    train.add_argument(
+        "--patience", type=bounded(MAX_EPOCHS), help="early stopping after N epochs w/o progress"
+    )
+    train.add_argument("--seed", type=SEED, help="fixes weights, split and batch order")
     run = p.add_argument_group("run")
     run.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-MODEL-TIME)")
     run.add_argument(
@@ -159,7 +175,7 @@ def add_parser(sub) -> None:
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
         "--nproc",
-        type=int,
+        type=bounded(MAX_RANKS_PER_CORE * (os.cpu_count() or 1), why=" (4 ranks per CPU core)"),
         default=1,
         metavar="N",
         help="train data-parallel on N local ranks (batch size per rank; see docs/scale.md)",
