@@ -114,6 +114,15 @@ class TestCommandsOnTheRun:
         assert info["model"].startswith("born") and info["circuits"][0]["n_qubits"] == 4
         assert info["training"]["test_summary"].startswith("KL: ")
 
+    def test_predict_is_refused_in_one_line(self, run, tmp_path, capsys):
+        """A Born machine's outputs are a distribution over images, not over classes."""
+        from PIL import Image
+
+        Image.fromarray(np.eye(8, dtype=np.uint8) * 255).save(tmp_path / "x.png")
+        assert main(["predict", str(run), str(tmp_path / "x.png")]) == 2
+        err = capsys.readouterr().err
+        assert "does not classify images" in err and "Traceback" not in err
+
     def test_conditional_run_draws_a_requested_class(self, conditional_run, capsys):
         """Samples of class 1 against the class-1 and class-0 test distributions: closer to
         their own, and evaluate reports one row per class."""

@@ -32,6 +32,8 @@ class Objective:
         headline: ``(key, label)`` of the test metrics a one-line summary shows (by
             default the accuracy, which every report has had to give).
         loss_label, score_label: names of the loss and the score on plots.
+        classifies: whether :meth:`proba` gives class probabilities (``False`` for a
+            generative model, whose outputs are a distribution over images).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Objective:
     headline: tuple[tuple[str, str], ...] = (("accuracy", "accuracy"),)
     loss_label: str = "loss"
     score_label: str = "score"
+    classifies: bool = True
 
     def summary(self, report: dict) -> str:
         """The headline test metrics of a :meth:`report`, e.g. ``"accuracy: 0.9123"``."""

@@ -55,12 +55,18 @@ class ModelFile:
     def predict_proba(self, images: np.ndarray, execution: Execution | None = None) -> np.ndarray:
         """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset),
         the model run under ``execution`` (exact and ideal by default)."""
+        objective = self.config.family.objective
+        if not objective.classifies:
+            raise ModelFileError(
+                f"a {self.config.name} model does not classify images ({objective.name} "
+                "objective): draw from it with qimage sample"
+            )
         features = self.pipeline.transform(images) if self.pipeline is not None else images
         weights = next(self.model.parameters())
         x = torch.as_tensor(np.asarray(features), dtype=weights.dtype, device=weights.device)
         self.model.eval()
         outputs = self.model(x) if execution is None else self.model(x, execution=execution)
-        return self.config.family.objective.proba(outputs).cpu().numpy()
+        return objective.proba(outputs).cpu().numpy()
 
     def predict(self, images: np.ndarray, execution: Execution | None = None) -> list[str]:
         """The most probable class name of each raw image ``(N, H, W)``."""

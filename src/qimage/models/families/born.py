@@ -116,6 +116,7 @@ class BornObjective(Objective):
     name: str = "born"
     metrics: tuple[str, ...] = ("neg_mmd", "neg_kl")
     headline: tuple[tuple[str, str], ...] = (("kl", "KL"), ("tv", "TV"), ("mmd2", "MMD²"))
+    classifies: bool = False
 
     def __post_init__(self) -> None:
         if self.loss_name not in ("mmd", "kl"):
