@@ -307,3 +307,32 @@ def test_leaving_early_stops_the_workers():
     results.close()
     assert not multiprocessing.active_children()
     assert time.monotonic() - start < 50, "closing waited for the running jobs to finish"
+
+
+def test_only_reruns_the_named_tasks():
+    """``Suite.only`` keeps the named tasks (and all their models); unknown names are refused."""
+    from qimage.bench.suites import STANDARD
+
+    pca4 = STANDARD.only(["mnist35-pca4"])
+    cells = list(pca4.cells())
+    assert {task.name for task, *_ in cells} == {"mnist35-pca4"}
+    assert len(cells) == sum(1 for c in STANDARD.cells() if c[0].name == "mnist35-pca4")
+    with pytest.raises(QimageError, match="suite standard has no task nope"):
+        STANDARD.only(["nope"])
+
+
+def test_rerun_commands_are_all_recorded(tmp_path):
+    """A --task re-run adds its command to command.txt and the report names both."""
+    from qimage.cli.bench import _record_command
+
+    path = tmp_path / "command.txt"
+    for command in (
+        "qimage bench --suite s",
+        "qimage bench --suite s --task t",
+        "qimage bench --suite s",
+    ):
+        _record_command(path, command)
+    assert path.read_text().splitlines() == [
+        "qimage bench --suite s",
+        "qimage bench --suite s --task t",
+    ]
