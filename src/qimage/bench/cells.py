@@ -225,9 +225,19 @@ def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None, 
         "train_seconds": seconds,
         "samples_per_s": float(np.mean([r["samples_per_s"] for r in history.rows])),
         "epochs": len(history.rows),
+        "val_accuracy": _best_val(history),
         "n_train": len(y),
         "model_config": config.to_dict(),
     }
+
+
+def _best_val(history) -> float | None:
+    """The best validation accuracy over epochs (the weights kept), to choose between
+    configurations without looking at the test split."""
+    values = [
+        row["val_acc"] for row in history.rows if not math.isnan(row.get("val_acc", math.nan))
+    ]
+    return max(values) if values else None
 
 
 def _sklearn_result(pred, truth, seconds, n_train, n_classes) -> dict:
