@@ -217,7 +217,7 @@ QUICK = Suite(
     },
     seeds=(0, 1),
     cv_folds=2,
-    search_size=300,
+    search_size=150,  # 8 candidates x 2 folds on 150 images: the smoke test stays quick
     candidates=CANDIDATES,
 )
 
