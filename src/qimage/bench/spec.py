@@ -8,13 +8,18 @@
 * A :class:`Suite` is tasks x models x sizes x seeds, plus the search budget.
 
 Twins are matched at run time: ``{"name": "mlp", "match": "qnn"}`` builds the MLP whose
-trainable-parameter count is closest to the quantum model ``qnn`` on the same task.
+trainable-parameter count is closest to the quantum model ``qnn`` on the same task, on the
+same features; ``{"families": ("mlp", "projected_logreg"), "match": "qnn"}`` takes the first
+family that can come within 2x of ``qnn``'s size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+
+from qimage.errors import QimageError
 
 __all__ = ["BenchModel", "Suite", "Task"]
 
@@ -80,7 +85,11 @@ class BenchModel:
 
 @dataclass(frozen=True)
 class Suite:
-    """Tasks x models x sizes x seeds, and the search protocol."""
+    """Tasks x models x sizes x seeds, and the search protocol.
+
+    ``candidates``, when set, is the search budget every model gets (checked here), so
+    quantum and classical models are tuned equally; results rows record each model's.
+    """
 
     name: str
     tasks: tuple[Task, ...]
@@ -88,6 +97,26 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     cv_folds: int = 3
     search_size: int = 500  # hyperparameters are searched on at most this many samples
+    candidates: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.candidates is None:
+            return
+        for task, models in self.models.items():
+            unequal = [f"{m.name} ({m.budget()})" for m in models if m.budget() != self.candidates]
+            if unequal:
+                raise QimageError(
+                    f"suite {self.name}, task {task}: every model searches {self.candidates} "
+                    f"candidates, not {', '.join(unequal)}"
+                )
+
+    def only(self, names) -> Suite:
+        """This suite restricted to the tasks called ``names`` (to re-run some of them)."""
+        unknown = sorted(set(names) - {t.name for t in self.tasks})
+        if unknown:
+            known = ", ".join(t.name for t in self.tasks)
+            raise QimageError(f"suite {self.name} has no task {', '.join(unknown)} ({known})")
+        return dataclasses.replace(self, tasks=tuple(t for t in self.tasks if t.name in names))
 
     def cells(self):
         """Every (task, model, n_train, seed), in a stable order."""

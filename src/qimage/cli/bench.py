@@ -29,6 +29,13 @@ def add_parser(sub) -> None:
         default="quick",
         help="quick: minutes; standard: about an hour on 2 cores; full: hours",
     )
+    p.add_argument(
+        "--task",
+        action="append",
+        metavar="NAME",
+        help="run only this task of the suite (repeatable); rows of a re-run cell replace the "
+        "old ones in the report",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (default: bench-SUITE)")
     p.add_argument(
         "--executor",
@@ -77,7 +84,7 @@ def run_bench(args) -> int:
         raise QimageError("--address joins a Ray cluster: use it with --executor ray")
     if args.device is not None:
         check_device(args.device)
-    suite = SUITES[args.suite]
+    suite = SUITES[args.suite].only(args.task) if args.task else SUITES[args.suite]
     total = sum(1 for _ in suite.cells())
     say(f"suite {suite.name}: {total} cells into {out}")
     executor = make_executor(
@@ -96,9 +103,17 @@ def run_bench(args) -> int:
             progress=say,
             device=args.device,
         )
-    (out / "command.txt").write_text(" ".join(["qimage", *map(shlex.quote, sys.argv[1:])]) + "\n")
+    _record_command(out / "command.txt", " ".join(["qimage", *map(shlex.quote, sys.argv[1:])]))
     print(
         f"{counts['done']} cells run, {counts['failed']} failed, {counts['skipped']} already "
         f"done; results in {out / 'results.jsonl'}; next: qimage report {out}"
     )
     return 0
+
+
+def _record_command(path: Path, command: str) -> None:
+    """Add ``command`` to the commands that wrote the results in ``path``'s folder (a
+    ``--task`` re-run adds to the suite's command instead of hiding it)."""
+    lines = path.read_text().splitlines() if path.is_file() else []
+    if command not in lines:
+        path.write_text("\n".join([*lines, command]) + "\n")

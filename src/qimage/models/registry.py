@@ -24,7 +24,12 @@ from torch import nn
 
 from qimage.errors import CircuitError
 from qimage.models.families.born import BornFamily
-from qimage.models.families.classical import CNNFamily, LogRegFamily, MLPFamily
+from qimage.models.families.classical import (
+    CNNFamily,
+    LogRegFamily,
+    MLPFamily,
+    ProjectedLogRegFamily,
+)
 from qimage.models.families.dressed import DressedClassicalFamily, DressedFamily
 from qimage.models.families.qnn import QNNFamily
 from qimage.models.families.quanv import QuanvFamily, QuanvTwinFamily
@@ -54,6 +59,7 @@ for _family in (
     CNNFamily(),
     DressedClassicalFamily(),
     BornFamily(),
+    ProjectedLogRegFamily(),
 ):
     register(_family)
 

@@ -225,10 +225,13 @@ def _section(groups, t: _Task, img: Path) -> list[tuple]:
 
 
 def _intro(rows: list[dict], command: str | None) -> list[tuple]:
-    failed = sum("error" in r for r in rows)
+    latest = {(r["task"], r["model"], r["size"], r["seed"]): r for r in rows}
+    failed = sum("error" in r for r in latest.values())
+    replaced = len(rows) - len(latest)
     text = (
-        f"Suite {', '.join(_order(rows, 'suite'))}: {len(rows) - failed} finished cells"
+        f"Suite {', '.join(_order(rows, 'suite'))}: {len(latest) - failed} finished cells"
         + (f", {failed} failed" if failed else "")
+        + (f" ({replaced} earlier results replaced by re-runs)" if replaced else "")
         + f". Generated {time.strftime('%Y-%m-%d')} on {platform.machine()} "
         f"({platform.python_implementation()} {platform.python_version()})."
     )

@@ -51,6 +51,18 @@ def _params(groups, task, size, name: str) -> int | None:
     return counts.pop() if len(counts) == 1 else None
 
 
+def _budgets(groups, task, size, a: str, b: str) -> str:
+    """``"; 8 vs 8 hyperparameter candidates"`` when the rows of both record their search
+    budget (protocol 2 on), else nothing."""
+    counts = [
+        {row.get("candidates") for row in groups.get((task, name, size), {}).values()}
+        for name in (a, b)
+    ]
+    if any(len(c) != 1 or None in c for c in counts):
+        return ""
+    return f"; {counts[0].pop()} vs {counts[1].pop()} hyperparameter candidates"
+
+
 def twin_mismatch(groups, task, size, model: str, twin: str) -> str | None:
     """Why no verdict is drawn against ``twin``, or None when it is a fair match.
 
@@ -171,7 +183,7 @@ def _efficiency(groups, task, sizes, models) -> str | None:
     )
 
 
-def _twin_clause(h: Headline) -> str:
+def _twin_clause(groups, task, h: Headline) -> str:
     if h.twin is None:
         return ""
     if h.twin_note:
@@ -179,7 +191,8 @@ def _twin_clause(h: Headline) -> str:
     if h.twin_test is None:
         return ""
     diff, p, n = h.twin_test
-    return f", {points(diff)} its matched classical twin ({h.twin}; {_significance(p, n)})"
+    tests = _significance(p, n) + _budgets(groups, task, h.size, h.quantum, h.twin)
+    return f", {points(diff)} its matched classical twin ({h.twin}; {tests})"
 
 
 def task_verdicts(
@@ -192,7 +205,7 @@ def task_verdicts(
         acc = _summary(groups, task, size, h.quantum)
         out.append(
             f"On {label} with {_size_text(size)}, the best quantum model ({h.quantum}) "
-            f"reaches {acc.text()}%{_twin_clause(h)}."
+            f"reaches {acc.text()}%{_twin_clause(groups, task, h)}."
         )
         out += _ablation_sentences(groups, task, size, h.quantum, models)
     if h.classical_test is not None:
@@ -200,7 +213,8 @@ def task_verdicts(
         best = _summary(groups, task, size, h.classical)
         out.append(
             f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
-            f"quantum model is {points(diff)} it ({_significance(p, n)})."
+            f"quantum model is {points(diff)} it ({_significance(p, n)}"
+            f"{_budgets(groups, task, size, h.quantum, h.classical)})."
         )
     efficiency = _efficiency(groups, task, sizes, models)
     if efficiency:
