@@ -70,7 +70,7 @@ def _matched_twin(task: Task, twin: ModelConfig, match: str, suite_models, data_
 def _feature_count(spec: DataSpec, data_dir) -> int:
     ds = _dataset(spec.dataset, data_dir)
     probe = ds.X_train[: max(4, spec.pca or 0) * 4]
-    return spec_pipeline(spec, ds.image_shape).fit(probe).transform(probe[:1]).shape[1]
+    return spec_pipeline(spec, ds.sample_shape).fit(probe).transform(probe[:1]).shape[1]
 
 
 def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator=None):
@@ -116,7 +116,7 @@ def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
     X_tr, y_tr, X_te, y_te, _ = select_data(spec, ds)
     if fit_idx is not None:
         X_tr, y_tr, X_te, y_te = X_tr[fit_idx], y_tr[fit_idx], X_tr[eval_idx], y_tr[eval_idx]
-    pipeline = spec_pipeline(spec, ds.image_shape).fit(X_tr)
+    pipeline = spec_pipeline(spec, ds.sample_shape).fit(X_tr)
     return pipeline.transform(X_tr), y_tr, pipeline.transform(X_te), y_te
 
 

@@ -302,9 +302,10 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
         return 0
     _write_plots(result, out)
     test = result.metrics["test"]
+    samples = "images" if result.data.image_shape else "states"
     print(
         f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']} {cfg.data.dataset} "
-        f"images ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
+        f"{samples} ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
         f"{result.metrics['train_seconds']:.0f} s); files in {out}"
     )
     return 0

@@ -26,6 +26,7 @@ from qimage.errors import CircuitError
 from qimage.models.families.born import BornFamily
 from qimage.models.families.classical import CNNFamily, LogRegFamily, MLPFamily
 from qimage.models.families.dressed import DressedClassicalFamily, DressedFamily
+from qimage.models.families.qcnn import QCNNFamily
 from qimage.models.families.qnn import QNNFamily
 from qimage.models.families.quanv import QuanvFamily, QuanvTwinFamily
 from qimage.models.family import Family
@@ -54,6 +55,7 @@ for _family in (
     CNNFamily(),
     DressedClassicalFamily(),
     BornFamily(),
+    QCNNFamily(),
 ):
     register(_family)
 
