@@ -33,7 +33,7 @@ from qimage.train import (
     spec_pipeline,
 )
 
-__all__ = ["class_names", "run_cell", "search_hyperparameters"]
+__all__ = ["ESTIMATORS", "class_names", "run_cell", "search_hyperparameters"]
 
 _TORCH_ONLY = ("frozen", "match")  # bench-level keys that are not ModelConfig fields
 
@@ -81,10 +81,8 @@ def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator
         "n_train": size,
         "seed": seed,
     }
-    if estimator == "qsvc":
-        return DataSpec(task.dataset, scale="angle", **extra)
-    if estimator == "svc":
-        return DataSpec(task.dataset, standardize=True, **extra)
+    if estimator is not None:
+        return DataSpec(task.dataset, **ESTIMATORS[estimator][0], **extra)
     return default_run_config(task.dataset, config, **extra).data
 
 
@@ -100,14 +98,35 @@ def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed:
     return model, time.perf_counter() - start, history
 
 
-def _estimator(bench: BenchModel, seed: int, params: dict):
-    if bench.estimator == "svc":
-        from sklearn.svm import SVC
+def _svc(seed: int, **params):
+    from sklearn.svm import SVC
 
-        return SVC(kernel="rbf", random_state=seed, **{**bench.model, **params})
+    return SVC(kernel="rbf", random_state=seed, **params)
+
+
+def _qsvc(seed: int, **params):
     from qimage.estimators import QuantumKernelSVC
 
-    return QuantumKernelSVC(random_state=seed, **{**bench.model, **params})
+    return QuantumKernelSVC(random_state=seed, **params)
+
+
+def _observables(seed: int, **params):
+    from qimage.estimators import local_observable_classifier
+
+    return local_observable_classifier(random_state=seed, **params)
+
+
+#: scikit-learn models by ``BenchModel.estimator``: (DataSpec preprocessing, factory
+#: ``factory(seed, **params)``). ``observables`` takes raw states: it measures them.
+ESTIMATORS = {
+    "svc": ({"standardize": True}, _svc),
+    "qsvc": ({"scale": "angle"}, _qsvc),
+    "observables": ({}, _observables),
+}
+
+
+def _estimator(bench: BenchModel, seed: int, params: dict):
+    return ESTIMATORS[bench.estimator][1](seed, **{**bench.model, **params})
 
 
 def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
