@@ -23,7 +23,9 @@ GRID = (np.array([0.1, 0.6, 1.2, 1.6]), np.array([-1.0, 0.0, 1.0]))
 TRAIN = {"epochs": 2, "batch_size": 8}
 MODELS = (
     BenchModel("qcnn", "quantum", {"name": "qcnn"}, train=TRAIN),
-    BenchModel("local-observables", "classical", {}, estimator="observables"),
+    BenchModel(
+        "local-observables", "classical", {}, estimator="observables", search={"C": [0.5, 2.0]}
+    ),
     BenchModel("shadows-20", "classical", {"shots": 20}, estimator="observables"),
 )
 

@@ -197,6 +197,14 @@ def _sklearn_result(pred, truth, seconds, n_train, n_classes) -> dict:
     }
 
 
+def _capped(task: Task, size: int | None, data_dir) -> int | None:
+    """``size``, or None (all of it) when the task's training split is not larger (the
+    256-state quantum dataset against a search size of 500)."""
+    y = _dataset(task.dataset, data_dir).y_train
+    available = int(np.isin(y, task.classes).sum()) if task.classes else len(y)
+    return None if size is None or size >= available else size
+
+
 def search_hyperparameters(
     task, bench, suite_models, *, folds: int, size: int, data_dir=None, seed: int = 0, device=None
 ) -> dict:
@@ -205,6 +213,7 @@ def search_hyperparameters(
         return {}
     from sklearn.model_selection import StratifiedKFold
 
+    size = _capped(task, size, data_dir)
     spec = data_spec(
         task,
         None if bench.estimator else model_config(task, bench, suite_models, data_dir),
