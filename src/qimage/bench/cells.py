@@ -37,6 +37,7 @@ from qimage.train import (
 )
 
 __all__ = [
+    "ESTIMATORS",
     "bench_spec",
     "class_names",
     "matched_twin",
@@ -139,7 +140,7 @@ def _width(spec_json: str, data_dir) -> int:
     spec = DataSpec(**json.loads(spec_json))
     ds = _dataset(spec.dataset, data_dir)
     probe = ds.X_train[: max(4, spec.pca or 0) * 4]
-    return spec_pipeline(spec, ds.image_shape).fit(probe).transform(probe[:1]).shape[1]
+    return spec_pipeline(spec, ds.sample_shape).fit(probe).transform(probe[:1]).shape[1]
 
 
 def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator=None):
@@ -150,10 +151,8 @@ def data_spec(task: Task, config: ModelConfig | None, size, seed: int, estimator
         "n_train": size,
         "seed": seed,
     }
-    if estimator == "qsvc":
-        return DataSpec(task.dataset, scale="angle", **extra)
-    if estimator == "svc":
-        return DataSpec(task.dataset, standardize=True, **extra)
+    if estimator is not None:
+        return DataSpec(task.dataset, **ESTIMATORS[estimator][0], **extra)
     return default_run_config(task.dataset, config, **extra).data
 
 
@@ -169,14 +168,35 @@ def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed:
     return model, time.perf_counter() - start, history
 
 
-def _estimator(bench: BenchModel, seed: int, params: dict):
-    if bench.estimator == "svc":
-        from sklearn.svm import SVC
+def _svc(seed: int, **params):
+    from sklearn.svm import SVC
 
-        return SVC(kernel="rbf", random_state=seed, **{**bench.model, **params})
+    return SVC(kernel="rbf", random_state=seed, **params)
+
+
+def _qsvc(seed: int, **params):
     from qimage.estimators import QuantumKernelSVC
 
-    return QuantumKernelSVC(random_state=seed, **{**bench.model, **params})
+    return QuantumKernelSVC(random_state=seed, **params)
+
+
+def _observables(seed: int, **params):
+    from qimage.estimators import local_observable_classifier
+
+    return local_observable_classifier(random_state=seed, **params)
+
+
+#: scikit-learn models by ``BenchModel.estimator``: (DataSpec preprocessing, factory
+#: ``factory(seed, **params)``). ``observables`` takes raw states: it measures them.
+ESTIMATORS = {
+    "svc": ({"standardize": True}, _svc),
+    "qsvc": ({"scale": "angle"}, _qsvc),
+    "observables": ({}, _observables),
+}
+
+
+def _estimator(bench: BenchModel, seed: int, params: dict):
+    return ESTIMATORS[bench.estimator][1](seed, **{**bench.model, **params})
 
 
 def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
@@ -185,7 +205,7 @@ def _arrays(spec: DataSpec, task: Task, fit_idx=None, eval_idx=None):
     X_tr, y_tr, X_te, y_te, _ = select_data(spec, ds)
     if fit_idx is not None:
         X_tr, y_tr, X_te, y_te = X_tr[fit_idx], y_tr[fit_idx], X_tr[eval_idx], y_tr[eval_idx]
-    pipeline = spec_pipeline(spec, ds.image_shape).fit(X_tr)
+    pipeline = spec_pipeline(spec, ds.sample_shape).fit(X_tr)
     return pipeline.transform(X_tr), y_tr, pipeline.transform(X_te), y_te
 
 
@@ -254,6 +274,14 @@ def _sklearn_result(pred, truth, seconds, n_train, n_classes) -> dict:
     }
 
 
+def _capped(task: Task, size: int | None, data_dir) -> int | None:
+    """``size``, or None (all of it) when the task's training split is not larger (the
+    256-state quantum dataset against a search size of 500)."""
+    y = _dataset(task.dataset, data_dir).y_train
+    available = int(np.isin(y, task.classes).sum()) if task.classes else len(y)
+    return None if size is None or size >= available else size
+
+
 def search_hyperparameters(
     task, bench, suite_models, *, folds: int, size: int, data_dir=None, seed: int = 0, device=None
 ) -> dict:
@@ -262,6 +290,7 @@ def search_hyperparameters(
         return {}
     from sklearn.model_selection import StratifiedKFold
 
+    size = _capped(task, size, data_dir)
     spec = bench_spec(task, bench, suite_models, size, seed, data_dir)
     _, y, _, _, _ = select_data(spec, _dataset(spec.dataset, data_dir))
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(y, y))

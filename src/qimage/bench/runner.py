@@ -131,6 +131,7 @@ def _job(args):
 def _row(suite, task, model, size, seed, result, tries) -> dict:
     return {
         "suite": suite.name, "task": task.name, "task_label": task.label,
+        "task_unit": task.unit(),
         "model": model.name, "family": model.family, "twin": model.twin,
         "ablation_of": model.ablation_of, "ablation": model.ablation,
         "size": size, "seed": seed, "qimage": __version__, "finished": time.time(),

@@ -29,22 +29,32 @@ FULL = None
 
 @dataclass(frozen=True)
 class Task:
-    """A dataset, optionally a class subset and PCA size, and the sizes to train on."""
+    """A dataset, optionally a class subset and PCA size, and the sizes to train on.
+
+    ``image_side`` is the side of the square images; samples that are not images (quantum
+    states) have None there and their length in ``features``.
+    """
 
     name: str
     dataset: str
     label: str
-    image_side: int
+    image_side: int | None
     classes: tuple[int, ...] | None = None
     pca: int | None = None
     sizes: tuple[int | None, ...] = (FULL,)
+    dataset_classes: int = 10  # classes of the whole dataset
+    features: int | None = None  # per raw sample, when the samples are not images
 
     def n_features(self) -> int:
-        """Features per sample before model-specific scaling (PCA size or pixels)."""
-        return self.pca or self.image_side**2
+        """Features per sample before model-specific scaling (PCA size, pixels, amplitudes)."""
+        return self.pca or self.features or self.image_side**2
 
     def n_classes(self) -> int:
-        return len(self.classes) if self.classes else 10
+        return len(self.classes) if self.classes else self.dataset_classes
+
+    def unit(self) -> str:
+        """What one sample is, for the report's sentences."""
+        return "images" if self.image_side else "states"
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,9 @@ class BenchModel:
         model: :class:`qimage.models.ModelConfig` fields (family models), or estimator
             parameters (``estimator`` set). A QNN without ``n_qubits`` takes the fewest
             qubits that hold its features (its family's rule).
-        estimator: ``"svc"`` (RBF) or ``"qsvc"`` (quantum kernel) for scikit-learn models.
+        estimator: ``"svc"`` (RBF), ``"qsvc"`` (quantum kernel) or ``"observables"``
+            (logistic regression on local Pauli observables of quantum states, exact or
+            from ``shots`` classical-shadow snapshots) for scikit-learn models.
         train: :class:`qimage.train.TrainConfig` fields.
         search: hyperparameter -> candidates, chosen by cross-validation on the training
             split (every model gets the same number of candidates).

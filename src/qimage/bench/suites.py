@@ -1,5 +1,7 @@
 """The benchmark suites: ``quick`` (minutes, smoke-tested in CI), ``standard`` (about an
 hour on 2 cores, its results committed under ``docs/benchmark/``) and ``full`` (hours).
+``standard`` and ``full`` end with quantum data: the QCNN on cluster-Ising ground states
+against classical models on measurements of them.
 
 Every quantum model comes with its ablations (separable: no entanglement; frozen: random
 circuit, only the readout trained; classical-part: the model without its circuit, where it
@@ -167,7 +169,18 @@ _QNN_MNIST = {
     "readout": "probs",
 }
 
+CLUSTER = Task(
+    "cluster-ising",
+    "cluster-ising",
+    "cluster-Ising phases (SPT or not), 8 spins",
+    None,
+    sizes=(32, FULL),
+    dataset_classes=2,
+    features=256,
+)
+
 _T_DIGITS = {"epochs": 20, "batch_size": 32}
+_T_QCNN = {"epochs": 30, "batch_size": 16}
 _T_QUICK = {"epochs": 4, "batch_size": 32}
 _T_MNIST = {"epochs": 6, "batch_size": 64}
 
@@ -205,6 +218,31 @@ def _pca_task_models(task: Task, train: dict):
     )
 
 
+def _quantum_data_models(train: dict):
+    """The QCNN reading the ground states themselves, its frozen ablation, and logistic
+    regressions on what a classical learner can measure of the states: every one- and
+    nearest-neighbour two-spin Pauli, exactly and from 100 classical-shadow snapshots per
+    state. No matched twin: a classical network on the amplitudes would read what no
+    measurement gives."""
+    qcnn = {"name": "qcnn"}
+    return (
+        BenchModel("qcnn", "quantum", qcnn, train=train, search=LR),
+        BenchModel(
+            "qcnn:frozen",
+            "quantum",
+            {**qcnn, "frozen": True},
+            train=train,
+            search=LR,
+            ablation_of="qcnn",
+            ablation="frozen",
+        ),
+        BenchModel("local-observables", "classical", {}, estimator="observables", search=C_SVC),
+        BenchModel(
+            "shadows-100", "classical", {"shots": 100}, estimator="observables", search=C_SVC
+        ),
+    )
+
+
 QUICK = Suite(
     "quick",
     (DIGITS_QUICK,),
@@ -223,7 +261,7 @@ QUICK = Suite(
 
 STANDARD = Suite(
     "standard",
-    (DIGITS, MNIST35[4], MNIST35[8], MNIST10, FASHION10),
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST10, FASHION10, CLUSTER),
     {
         "digits": (
             *with_ablations("qnn", _QNN_DIGITS, _T_DIGITS),
@@ -237,13 +275,14 @@ STANDARD = Suite(
         "mnist35-pca8": _pca_task_models(MNIST35[8], _T_DIGITS),
         "mnist10": _image_task_models(MNIST10, _T_MNIST),
         "fashion10": _image_task_models(FASHION10, _T_MNIST),
+        "cluster-ising": _quantum_data_models(_T_QCNN),
     },
     candidates=CANDIDATES,
 )
 
 FULL_SUITE = Suite(
     "full",
-    (DIGITS, MNIST35[4], MNIST35[8], MNIST35[10], MNIST10_FULL, FASHION10_FULL),
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST35[10], MNIST10_FULL, FASHION10_FULL, CLUSTER),
     {
         **STANDARD.models,
         "mnist35-pca10": _pca_task_models(MNIST35[10], _T_DIGITS),

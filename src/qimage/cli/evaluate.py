@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
         "evaluate",
         help="evaluate a trained model on a test set",
         description="Evaluate a model file on the official test split of its dataset (or "
-        "another dataset with the same image size), with the preprocessing saved in the file.",
+        "another dataset with the same sample shape), with the preprocessing saved in the file.",
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the model's dataset")
@@ -89,9 +89,9 @@ def run_evaluate(args) -> int:
     spec.data_dir = args.data_dir
     images, labels, names = test_split(spec)
     images, labels = _first(args.limit, images, labels)
-    if images.shape[1:] != tuple(loaded.info["image_shape"]):
+    if images.shape[1:] != loaded.sample_shape:
         raise ModelFileError(
-            f"the model takes {tuple(loaded.info['image_shape'])} images, "
+            f"the model takes samples of shape {loaded.sample_shape}, "
             f"{spec.dataset} has {images.shape[1:]}"
         )
     features = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)

@@ -48,9 +48,8 @@ def add_parser(sub) -> None:
 
 def _image(args, loaded):
     """One raw image ``(1, H, W)``, its class code (0 for an image file) and a description."""
-    shape = tuple(loaded.info.get("image_shape", (8, 8)))
     if args.input is not None:
-        return load_images(args.input, shape)[:1], 0, str(args.input)
+        return load_images(args.input, loaded.image_shape)[:1], 0, str(args.input)
     spec = DataSpec(**loaded.info["data"])
     spec.data_dir = args.data_dir
     images, labels, _ = test_split(spec)

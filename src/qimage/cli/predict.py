@@ -91,7 +91,7 @@ def _print_rows(path: Path, probs: np.ndarray, names: list[str], notes) -> None:
 def run_predict(args) -> int:
     loaded = load_model(model_path(args.model))
     names = loaded.info.get("class_names") or [str(i) for i in range(loaded.config.n_classes)]
-    shape = tuple(loaded.info.get("image_shape", (8, 8)))
+    shape = loaded.image_shape
     execution = execution_from(args, seed=args.seed)
     loaded.model, execution = on_device(loaded.model, args.backend, execution, args.seed)
     failed = 0

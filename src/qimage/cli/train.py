@@ -324,10 +324,11 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
         return 0
     _write_plots(result, out, cfg.model.family.objective)
     test = result.metrics["test"]
+    samples = "images" if result.data.image_shape else "states"
     print(
         f"test {cfg.model.family.objective.summary(test)} on {test['n_samples']} "
-        f"{cfg.data.dataset} "
-        f"images ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
+        f"{cfg.data.dataset} {samples} ({cfg.model.name}, "
+        f"{result.metrics['n_parameters']} parameters, "
         f"{result.metrics['train_seconds']:.0f} s); files in {out}"
     )
     return 0

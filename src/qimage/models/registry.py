@@ -31,6 +31,7 @@ from qimage.models.families.classical import (
     ProjectedLogRegFamily,
 )
 from qimage.models.families.dressed import DressedClassicalFamily, DressedFamily
+from qimage.models.families.qcnn import QCNNFamily
 from qimage.models.families.qnn import QNNFamily
 from qimage.models.families.quanv import QuanvFamily, QuanvTwinFamily
 from qimage.models.family import Family
@@ -60,6 +61,7 @@ for _family in (
     DressedClassicalFamily(),
     BornFamily(),
     ProjectedLogRegFamily(),
+    QCNNFamily(),
 ):
     register(_family)
 

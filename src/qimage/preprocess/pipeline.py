@@ -169,7 +169,7 @@ def _build_step(entry: Mapping[str, Any]) -> StatefulTransformer:
 
 
 def make_pipeline(
-    image_shape: tuple[int, int],
+    sample_shape: tuple[int, ...],
     *,
     downsample: int | None = None,
     pca: int | None = None,
@@ -183,7 +183,8 @@ def make_pipeline(
     ``binarize``, pool and threshold to 0/1 pixels (:class:`Binarize`), alone.
 
     Args:
-        image_shape: (H, W) of the input images.
+        sample_shape: (H, W) of the input images, or (F,) for rows of F features that
+            are not images (quantum states): those cannot be downsampled.
         downsample: area-average to ``downsample x downsample`` first.
         pca: keep this many principal components.
         standardize: zero mean, unit variance per feature (before PCA).
@@ -197,20 +198,25 @@ def make_pipeline(
             images; nothing else may be asked for with it.
 
     Returns:
-        An unfitted :class:`Pipeline` taking images (n, H, W) or rows (n, H*W).
+        An unfitted :class:`Pipeline` taking samples of ``sample_shape`` or rows (n, H*W).
 
     Example::
 
         >>> make_pipeline((28, 28), downsample=4, scale="angle", n_qubits=16)
         ... # doctest: +SKIP
     """
-    height, width = image_shape
     if binarize:
-        return _binarize_pipeline(height, downsample, pca, standardize, scale)
+        if len(sample_shape) != 2:
+            raise PreprocessError(f"make_pipeline: binarize needs images, not {sample_shape}")
+        return _binarize_pipeline(sample_shape[0], downsample, pca, standardize, scale)
     steps: list[tuple[str, StatefulTransformer]] = []
-    n_features = height * width
+    n_features = math.prod(sample_shape)
     if downsample is not None:
-        steps.append(("downsample", Downsample(downsample, image_shape=(height, width))))
+        if len(sample_shape) != 2:
+            raise PreprocessError(
+                f"make_pipeline: downsample needs images (H, W), not rows of {n_features} features"
+            )
+        steps.append(("downsample", Downsample(downsample, image_shape=tuple(sample_shape))))
         n_features = downsample * downsample
     steps.append(("flatten", Flatten()))
     if standardize:

@@ -133,8 +133,8 @@ def headline(groups: dict, task: str, size, models: list[dict]) -> Headline:
     )
 
 
-def _size_text(size) -> str:
-    return "the full training set" if size is None else f"{size} training images"
+def _size_text(size, unit: str) -> str:
+    return "the full training set" if size is None else f"{size} training {unit}"
 
 
 def _ablation_sentences(groups, task, size, main: str, models) -> list[str]:
@@ -158,7 +158,7 @@ def _ablation_sentences(groups, task, size, main: str, models) -> list[str]:
     return out
 
 
-def _efficiency(groups, task, sizes, models) -> str | None:
+def _efficiency(groups, task, sizes, models, unit: str) -> str | None:
     small = min((s for s in sizes if s is not None), default=None)
     if small is None:
         return None
@@ -178,7 +178,7 @@ def _efficiency(groups, task, sizes, models) -> str | None:
         return None
     answer = "a quantum model is" if ahead else "no quantum model is"
     return (
-        f"Data efficiency: with {small} training images, {'; '.join(parts)}. "
+        f"Data efficiency: with {small} training {unit}, {'; '.join(parts)}. "
         f"So {answer} significantly ahead of a fairly matched twin there."
     )
 
@@ -196,15 +196,16 @@ def _twin_clause(groups, task, h: Headline) -> str:
 
 
 def task_verdicts(
-    groups: dict, task: str, label: str, sizes: list, models: list[dict]
+    groups: dict, task: str, label: str, sizes: list, models: list[dict], unit: str = "images"
 ) -> list[str]:
-    """The verdict sentences of one task. ``models`` holds each model's metadata row."""
+    """The verdict sentences of one task. ``models`` holds each model's metadata row;
+    ``unit`` is what its samples are (``"images"``, ``"states"``)."""
     size = None if None in sizes else max(sizes)
     h, out = headline(groups, task, size, models), []
     if h.quantum is not None:
         acc = _summary(groups, task, size, h.quantum)
         out.append(
-            f"On {label} with {_size_text(size)}, the best quantum model ({h.quantum}) "
+            f"On {label} with {_size_text(size, unit)}, the best quantum model ({h.quantum}) "
             f"reaches {acc.text()}%{_twin_clause(groups, task, h)}."
         )
         out += _ablation_sentences(groups, task, size, h.quantum, models)
@@ -216,7 +217,7 @@ def task_verdicts(
             f"quantum model is {points(diff)} it ({_significance(p, n)}"
             f"{_budgets(groups, task, size, h.quantum, h.classical)})."
         )
-    efficiency = _efficiency(groups, task, sizes, models)
+    efficiency = _efficiency(groups, task, sizes, models, unit)
     if efficiency:
         out.append(efficiency)
     return out

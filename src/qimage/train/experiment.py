@@ -203,6 +203,14 @@ def _start_run(out: Path, cfg: RunConfig) -> None:
     _write_json(out / "run.json", cfg.to_dict())
 
 
+def _shape_info(data: PreparedData) -> dict:
+    """What a model file says of its raw samples: images ``(H, W)``, or rows of features
+    with no image shape (quantum states), which the image-only commands refuse."""
+    if data.image_shape is not None:
+        return {"image_shape": list(data.image_shape)}
+    return {"image_shape": None, "sample_shape": list(data.sample_shape)}
+
+
 def run_experiment(
     cfg: RunConfig,
     out_dir: str | Path | None = None,
@@ -264,7 +272,7 @@ def run_experiment(
         info = {
             "dataset": cfg.data.dataset,
             "class_names": list(data.class_names),
-            "image_shape": list(data.image_shape),
+            **_shape_info(data),
             "data": cfg.data.to_dict(),
             "train": cfg.train.to_dict(),
             "execution": cfg.execution.to_dict(),

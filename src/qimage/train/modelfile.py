@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from qimage.errors import ModelFileError, QimageError
+from qimage.errors import DatasetError, ModelFileError, QimageError
 from qimage.models import ModelConfig, build_model
 from qimage.preprocess import Pipeline
 from qimage.sim import Execution
@@ -51,6 +51,33 @@ class ModelFile:
     pipeline: Pipeline | None = None
     info: dict = field(default_factory=dict)
 
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the images the model reads (files without one: the 8x8 digits).
+
+        A model of samples that are not images (quantum states, ``image_shape`` None) is
+        refused in one line, as is a malformed shape.
+        """
+        shape = self.info.get("image_shape", [8, 8])
+        if shape is None:
+            raise DatasetError(
+                f"this model reads {self.info.get('dataset', 'non-image')} samples, not "
+                "images: evaluate it with qimage evaluate on its dataset"
+            )
+        if not (isinstance(shape, list) and len(shape) == 2 and _sizes(shape)):
+            raise ModelFileError(f"the model file's image_shape {shape!r} is not [height, width]")
+        return tuple(shape)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one raw sample the pipeline takes: ``(H, W)`` images or ``(F,)`` rows."""
+        if self.info.get("image_shape", [8, 8]) is not None:
+            return self.image_shape
+        shape = self.info.get("sample_shape")
+        if not (isinstance(shape, list) and shape and _sizes(shape)):
+            raise ModelFileError(f"the model file's sample_shape {shape!r} is not a shape")
+        return tuple(shape)
+
     @torch.no_grad()
     def predict_proba(self, images: np.ndarray, execution: Execution | None = None) -> np.ndarray:
         """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset),
@@ -73,6 +100,11 @@ class ModelFile:
         proba = self.predict_proba(images, execution)
         names = self.info.get("class_names") or [str(c) for c in range(proba.shape[1])]
         return [names[i] for i in proba.argmax(axis=1)]
+
+
+def _sizes(shape: list) -> bool:
+    """Whether every entry is a plausible axis length (a positive int, not a bool)."""
+    return all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 2**24 for n in shape)
 
 
 def save_model(
