@@ -334,13 +334,13 @@ def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def conditional_study(seeds: int, born: dict) -> list[dict]:
+def conditional_study(seeds: range, born: dict) -> list[dict]:
     """Digits 4x4, one distribution per class: the class-conditioned Born machine against
     per-class independent pixels and per-class MADEs (total parameters matched), judged by
     a qimage MLP trained on the same binarised images; ``data`` is the test images
     themselves (the ceiling of the "recognised" metric)."""
     bits, rows = load_bits("digits", size=4), []
-    for seed in range(seeds):
+    for seed in seeds:
         judge = train_classifier(bits, seed)
         test_acc = recognised(judge, bits.test, bits.y_test)
         rows.append({"model": "data", "seed": seed, "n_parameters": 0, "recognised": test_acc[0]})
@@ -391,6 +391,9 @@ def _write(path: str, result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="start there (--conditional: to split seeds)"
+    )
     parser.add_argument("--data", nargs="*", default=["bas3x3", "digits4x4"])
     parser.add_argument(
         "--models", nargs="*", default=["born-mmd", "born-kl", "bernoulli", "rbm", "made"]
@@ -409,7 +412,7 @@ def main() -> None:
         return _write(args.out, {"rows": shots_study(args.seeds)})
     if args.conditional:
         born = {"layers": 4, "epochs": args.epochs or 10, "batch": 256, "lr": 0.05}
-        rows = conditional_study(args.seeds, born)
+        rows = conditional_study(range(args.first_seed, args.first_seed + args.seeds), born)
         _write(args.out, {"rows": rows, "born": born, **machine})
         return print(conditional_table(rows))
     rows = []

@@ -142,6 +142,14 @@ class TestCommandsOnTheRun:
         assert "not one the model was conditioned on" in capsys.readouterr().err
 
 
+def test_too_many_pixels_for_memory_is_one_line(tmp_path, capsys):
+    """64 pixels: the model's memory check speaks before the targets overflow int64."""
+    args = ["train", "--model", "born", "--downsample", "8", "--out", str(tmp_path / "r")]
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "2^64 probabilities" in err and "Traceback" not in err
+
+
 class TestHooks:
     def test_prepare_defaults_to_the_classification_identity(self):
         X, y = torch.rand(3, 2), torch.tensor([0, 1, 0])

@@ -240,9 +240,9 @@ def run_experiment(
         cfg.execution = cfg.execution.replace(seed=cfg.train.seed)
     execution, family = cfg.execution, cfg.model.family
     objective, options, n_classes = family.objective, cfg.model.options, data.n_classes
+    model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     X_train, y_train = family.prepare(options, data.X_train, data.y_train, n_classes)
     X_test, y_test = family.prepare(options, data.X_test, data.y_test, n_classes)
-    model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     out = Path(out_dir) if out_dir is not None else None
     start = time.perf_counter()
     history = fit(

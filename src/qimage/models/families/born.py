@@ -8,6 +8,10 @@ A Born machine (:class:`qimage.models.born.BornMachine`) trains through
   (:func:`qimage.models.born.born_targets`);
 * outputs: the model's probabilities ``(B, 2^n)``, exact or estimated from shots.
 
+:meth:`BornFamily.prepare` makes ``x`` and ``y`` from binarised images and their classes, so
+``qimage train --model born`` runs the ordinary trainer (the images pooled and thresholded by
+the ``binarize`` step its :meth:`BornFamily.preprocessing` asks for).
+
 The loss compares, class by class, the model's distribution with the batch's empirical one:
 the squared maximum mean discrepancy under a Gaussian kernel on bit strings (a mixture over
 bandwidths ``sigmas``; as the squared distance of two bit strings is their Hamming distance,
