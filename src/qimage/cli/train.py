@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -168,6 +169,11 @@ def add_parser(sub) -> None:
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run folder and its test metrics (metrics.json) as one JSON object",
+    )
+    run.add_argument(
         "--nproc",
         type=bounded(MAX_RANKS_PER_CORE * (os.cpu_count() or 1), why=" (4 ranks per CPU core)"),
         default=1,
@@ -317,6 +323,9 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
     if not main_rank:
         return 0
     _write_plots(result, out)
+    if args.json:
+        print(json.dumps({"run": str(out), **result.metrics}, indent=2))
+        return 0
     test = result.metrics["test"]
     print(
         f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']} {cfg.data.dataset} "
