@@ -56,6 +56,13 @@ def test_no_heavy_imports(argv):
     assert _imported_after(argv) == []
 
 
+@pytest.mark.parametrize("command", ["info", "evaluate", "export", "predict"])
+def test_help_of_a_model_command_loads_no_torch(command):
+    """The help of the commands that read model files builds its parser from light option
+    helpers: PyTorch, scikit-learn and the training package load only when the command runs."""
+    assert set(_imported_after([command, "--help"])) <= {"numpy"}
+
+
 def test_only_the_chosen_command_is_imported():
     """`qimage info --help` loads info's module, not bench's or export's."""
     code = (

@@ -12,14 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import torch
-
 from qimage.cli import output_file
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import model_path
 from qimage.cli.predict import load_images
 from qimage.errors import CircuitError, DatasetError
-from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
-from qimage.train import DataSpec, load_model, test_split
 
 FORMATS = ("qasm3", "qasm2", "qiskit", "cirq", "pennylane")
 
@@ -42,6 +38,8 @@ def add_parser(sub) -> None:
 
 
 def _image(args, loaded):
+    from qimage.train import DataSpec, test_split
+
     shape = tuple(loaded.info.get("image_shape", (8, 8)))
     if args.input is not None:
         return load_images(args.input, shape)[:1], str(args.input)
@@ -56,6 +54,11 @@ def _image(args, loaded):
 
 
 def run_export(args) -> int:
+    import torch
+
+    from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
+    from qimage.train import load_model
+
     if args.out is not None:
         output_file(args.out, "--out")
     loaded = load_model(model_path(args.model))

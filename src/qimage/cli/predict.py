@@ -20,12 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from qimage.cli import SEED
-from qimage.cli.evaluate import add_backend_option, model_path, on_device
-from qimage.cli.train import add_execution_options, execution_from
+from qimage.cli.options import (
+    add_backend_option,
+    add_execution_options,
+    execution_from,
+    model_path,
+    on_device,
+)
 from qimage.data import read_idx
 from qimage.errors import DatasetError, QimageError
-from qimage.preprocess.drawing import prepare_drawing
-from qimage.train import load_model
 
 
 def add_parser(sub) -> None:
@@ -62,6 +65,8 @@ def load_prepared(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, tuple
         if stack.ndim != 3 or stack.shape[1:] != shape:
             raise DatasetError(f"{path}: IDX images of shape {stack.shape[1:]}, need {shape}")
         return stack.astype(np.uint8), ()
+    from qimage.preprocess.drawing import prepare_drawing
+
     prepared = prepare_drawing(_read_picture(path), shape)
     return prepared.pixels[None], prepared.notes
 
@@ -116,6 +121,8 @@ def _print_rows(path: Path, probs: np.ndarray, names: list[str], notes, as_json:
 
 
 def run_predict(args) -> int:
+    from qimage.train import load_model
+
     loaded = load_model(model_path(args.model))
     names = loaded.info.get("class_names") or [str(i) for i in range(loaded.config.n_classes)]
     shape = tuple(loaded.info.get("image_shape", (8, 8)))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from qimage.cli import SEED, bounded
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import model_path
 from qimage.errors import CircuitError
 from qimage.models.born import BornMachine, born_sample
 from qimage.models.families.born import image_shape
