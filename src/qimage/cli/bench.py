@@ -15,7 +15,7 @@ from pathlib import Path
 from qimage.bench import SUITES, run_suite
 from qimage.bench.executors import EXECUTORS, make_executor
 from qimage.cli import bounded
-from qimage.cli.train import check_device
+from qimage.cli.options import check_device
 from qimage.errors import QimageError
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import torch
-
 from qimage.cli import SEED
-from qimage.cli.train import add_execution_options, execution_from
+from qimage.cli.options import (
+    add_backend_option,
+    add_execution_options,
+    execution_from,
+    model_path,
+    on_device,
+)
 from qimage.data import DATASET_NAMES
-from qimage.errors import CircuitError, DatasetError, ModelFileError
-from qimage.export import PennyLaneModel, parse_backend
-from qimage.sim import Execution
-from qimage.train import DataSpec, evaluate, load_model, test_split
+from qimage.errors import DatasetError, ModelFileError
 
 
 def add_parser(sub) -> None:
@@ -40,36 +41,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_evaluate)
 
 
-def add_backend_option(p) -> None:
-    """``--backend SPEC``, shared with ``qimage predict``."""
-    p.add_argument(
-        "--backend",
-        metavar="SPEC",
-        help="run the circuits on pennylane:<device>, e.g. pennylane:default.qubit, "
-        "pennylane:lightning.qubit or pennylane:qiskit.aer (with --shots: shots per circuit; "
-        "default: qimage's own simulator)",
-    )
-
-
-def model_path(path: Path) -> Path:
-    """Accept a run folder for its ``model.safetensors``."""
-    return path / "model.safetensors" if path.is_dir() else path
-
-
-def on_device(model, backend, execution: Execution, seed: int):
-    """The model and execution to run: on the ``--backend`` device (which draws its own
-    shots and noise), else on qimage's simulator under ``execution``."""
-    device = parse_backend(backend)
-    if device is None:
-        return model.to(execution.device or "cpu"), execution
-    if execution.noise is not None:
-        raise CircuitError(
-            "--noise simulates noise in qimage's simulator; with --backend the device's own "
-            "noise applies (use a noisy device, or leave out --backend)"
-        )
-    return PennyLaneModel(model, device, shots=execution.shots, seed=seed), None
-
-
 def _first(limit, *arrays):
     if limit is None:
         return arrays
@@ -79,6 +50,10 @@ def _first(limit, *arrays):
 
 
 def run_evaluate(args) -> int:
+    import torch
+
+    from qimage.train import DataSpec, evaluate, load_model, test_split
+
     loaded = load_model(model_path(args.model))
     saved = dict(loaded.info.get("data", {}))
     if loaded.pipeline is None or not saved:

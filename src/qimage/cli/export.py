@@ -12,15 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import torch
-
 from qimage.cli import output_file
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import label_code, model_path
 from qimage.cli.predict import load_images
-from qimage.cli.sample import label_code
 from qimage.errors import CircuitError, DatasetError
-from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
-from qimage.train import DataSpec, load_model, test_split
 
 FORMATS = ("qasm3", "qasm2", "qiskit", "cirq", "pennylane")
 
@@ -48,6 +43,8 @@ def add_parser(sub) -> None:
 
 def _image(args, loaded):
     """One raw image ``(1, H, W)``, its class code (0 for an image file) and a description."""
+    from qimage.train import DataSpec, test_split
+
     if args.input is not None:
         return load_images(args.input, loaded.image_shape)[:1], 0, str(args.input)
     spec = DataSpec(**loaded.info["data"])
@@ -59,9 +56,11 @@ def _image(args, loaded):
     return images[args.index : args.index + 1], label, f"test image {args.index} (label {label})"
 
 
-def _model_input(args, loaded) -> tuple[torch.Tensor, str]:
-    """What the model reads for the exported sample, as its family prepares it (for a Born
-    machine: the condition row of ``--label``, else of the test image's class)."""
+def _model_input(args, loaded) -> tuple:
+    """``(x, source)``: what the model reads for the exported sample, as its family prepares
+    it (for a Born machine: the condition row of ``--label``, else of the test image's class)."""
+    import torch
+
     image, label, source = _image(args, loaded)
     features = torch.as_tensor(loaded.pipeline.transform(image), dtype=torch.float32)
     if args.label is not None:
@@ -73,6 +72,9 @@ def _model_input(args, loaded) -> tuple[torch.Tensor, str]:
 
 
 def run_export(args) -> int:
+    from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
+    from qimage.train import load_model
+
     if args.out is not None:
         output_file(args.out, "--out")
     loaded = load_model(model_path(args.model))

@@ -6,12 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from qimage.circuits import draw
 from qimage.cli import bounded, output_file
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import model_path
 from qimage.errors import CircuitError
-from qimage.models import count_parameters
-from qimage.train import load_model
 
 
 def add_parser(sub) -> None:
@@ -39,6 +36,8 @@ def quantum_layers(model):
 
 def describe(loaded) -> dict:
     """What ``info --json`` prints: the model, its circuits, config and training record."""
+    from qimage.models import count_parameters
+
     circuits = [
         {
             "circuit": layer.extra_repr(),
@@ -57,6 +56,8 @@ def describe(loaded) -> dict:
 
 
 def run_info(args) -> int:
+    from qimage.train import load_model
+
     if args.width < 10:
         raise CircuitError(f"--width must be >= 10, got {args.width}")
     png = None if args.png is None else output_file(args.png, "--png")
@@ -74,6 +75,9 @@ def run_info(args) -> int:
 
 
 def _print_text(loaded, layers, width: int) -> None:
+    from qimage.circuits import draw
+    from qimage.models import count_parameters
+
     n_parameters = count_parameters(loaded.model)
     print(f"model: {loaded.config.describe()}, {n_parameters} trainable parameters")
     for layer in layers:

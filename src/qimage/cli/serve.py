@@ -14,7 +14,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import model_path
 from qimage.errors import QimageError
 
 

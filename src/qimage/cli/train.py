@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -16,10 +17,16 @@ from pathlib import Path
 
 from qimage.circuits import ANSATZE, ENCODERS
 from qimage.cli import SEED, bounded
+from qimage.cli.options import (
+    EXECUTION_FLAGS,
+    add_execution_options,
+    check_device,
+    execution_from,
+    given,
+)
 from qimage.data import DATASET_NAMES
 from qimage.errors import TrainingError
 from qimage.models import FAMILIES, READOUTS
-from qimage.sim import DTYPES, GRADIENT_METHODS, Execution
 from qimage.train import (
     OPTIMIZERS,
     SCHEDULES,
@@ -55,13 +62,6 @@ MODEL_FLAGS = {
     "stride": "stride",
     "trainable": "trainable",
     "conditional": "conditional",
-}
-EXECUTION_FLAGS = {
-    "diff_method": "diff_method",
-    "shots": "shots",
-    "precision": "dtype",
-    "noise": "noise",
-    "device": "device",
 }
 TRAIN_FLAGS = {
     "epochs": "epochs",
@@ -174,6 +174,11 @@ def add_parser(sub) -> None:
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run folder and its test metrics (metrics.json) as one JSON object",
+    )
+    run.add_argument(
         "--nproc",
         type=bounded(MAX_RANKS_PER_CORE * (os.cpu_count() or 1), why=" (4 ranks per CPU core)"),
         default=1,
@@ -183,68 +188,18 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
-def add_execution_options(group, training: bool = False) -> None:
-    """``--shots``, ``--noise``, ``--device`` (and for training ``--diff-method``,
-    ``--precision``): the fields of an :class:`qimage.sim.Execution`."""
-    if training:
-        group.add_argument(
-            "--diff-method",
-            choices=GRADIENT_METHODS,
-            help="gradient method (default: adjoint; parameter-shift with --shots, "
-            "backprop with --noise)",
-        )
-        group.add_argument("--precision", choices=list(DTYPES), help="state dtype")
-    group.add_argument("--shots", type=int, help="estimate outputs from this many shots")
-    group.add_argument(
-        "--noise", metavar="SPEC", help="simulate noise, e.g. depolarizing=0.01,readout=0.02"
-    )
-    group.add_argument(
-        "--device", metavar="DEVICE", help="where to run: cpu, cuda or cuda:N (default: cpu)"
-    )
-
-
-def execution_from(args, **extra) -> Execution:
-    """The :class:`Execution` the command-line flags describe."""
-    fields = {**_given(args, {k: v for k, v in EXECUTION_FLAGS.items() if hasattr(args, k)})}
-    if fields.get("device") is not None:
-        check_device(fields["device"])
-    return Execution(**fields, **extra)
-
-
-def check_device(device: str) -> None:
-    """Refuse a device PyTorch does not know or this machine does not have, in one line."""
-    import torch
-
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        raise TrainingError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise TrainingError(f"--device {device}: no CUDA device is available on this machine")
-    if parsed.type not in ("cpu", "cuda"):
-        raise TrainingError(f"unsupported device {device!r}; use cpu, cuda or cuda:N")
-
-
-def _given(args, flags: dict) -> dict:
-    return {
-        field: getattr(args, flag)
-        for flag, field in flags.items()
-        if getattr(args, flag) is not None
-    }
-
-
 def _build_config(args) -> RunConfig:
     preset = preset_run_config(args.dataset, args.model)
-    model = preset.model.replace(**_given(args, MODEL_FLAGS))
-    cfg = default_run_config(args.dataset, model, **_given(args, DATA_FLAGS))
-    cfg.train = dataclasses.replace(preset.train, **_given(args, TRAIN_FLAGS)).validate()
+    model = preset.model.replace(**given(args, MODEL_FLAGS))
+    cfg = default_run_config(args.dataset, model, **given(args, DATA_FLAGS))
+    cfg.train = dataclasses.replace(preset.train, **given(args, TRAIN_FLAGS)).validate()
     cfg.execution = execution_from(args)
     return cfg
 
 
 def _resume_config(args) -> RunConfig:
     flags = {**MODEL_FLAGS, **TRAIN_FLAGS, **DATA_FLAGS, **EXECUTION_FLAGS}
-    others = _given(args, flags)
+    others = given(args, flags)
     others.pop("epochs", None)
     device = others.pop("device", None)
     if others or args.out is not None:
@@ -323,6 +278,9 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
     if not main_rank:
         return 0
     _write_plots(result, out, cfg.model.family.objective)
+    if args.json:
+        print(json.dumps({"run": str(out), **result.metrics}, indent=2))
+        return 0
     test = result.metrics["test"]
     samples = "images" if result.data.image_shape else "states"
     print(
