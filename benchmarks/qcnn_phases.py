@@ -22,7 +22,6 @@ Writes ``benchmarks/results/qcnn_phases.json`` and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import time
 from pathlib import Path
@@ -35,14 +34,13 @@ from sklearn.preprocessing import StandardScaler
 
 from qimage.circuits import QCNN, AmplitudeEncoder
 from qimage.data import generate_cluster_ising
+from qimage.estimators.observables import exact_expectations, local_paulis, shadow_estimates
 from qimage.models import QuantumLayer
 from qimage.sim import Execution
 
 OUT = Path(__file__).parent / "results" / "qcnn_phases.json"
 PLOT = Path(__file__).parents[1] / "docs" / "img" / "qcnn_phases.png"
 BUDGETS = (10, 100, 1000)
-_H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
-_BASIS = np.stack([_H, _H @ np.diag([1, -1j]), np.eye(2)])  # rotate X, Y, Z onto Z
 
 
 class StateQCNN(torch.nn.Module):
@@ -85,52 +83,6 @@ def qcnn_accuracy(model, states, labels, shots: int | None, seed: int) -> float:
     return float(((logits > 0).numpy() == labels).mean())
 
 
-def local_paulis(n: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """(sites, letters 0=X 1=Y 2=Z) of every 1-spin and nearest-neighbour 2-spin Pauli."""
-    one = [((i,), (p,)) for i in range(n) for p in range(3)]
-    two = [((i, (i + 1) % n), pq) for i in range(n) for pq in itertools.product(range(3), repeat=2)]
-    return one + two
-
-
-def exact_features(states: np.ndarray, paulis) -> np.ndarray:
-    n = states.shape[1].bit_length() - 1
-    psi = states.reshape(-1, *[2] * n).astype(np.complex128)
-    sigma = np.stack([np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1, -1])])
-    out = []
-    for sites, letters in paulis:
-        phi = psi
-        for site, letter in zip(sites, letters, strict=True):
-            phi = np.moveaxis(np.tensordot(sigma[letter], phi, axes=([1], [site + 1])), 0, site + 1)
-        out.append((psi.conj() * phi).reshape(len(psi), -1).sum(1).real)
-    return np.stack(out, axis=1)
-
-
-def shadow_features(states, paulis, shots: int, rng: np.random.Generator) -> np.ndarray:
-    """Classical-shadow estimates ``(M, len(paulis))`` from ``shots`` snapshots per state."""
-    n = states.shape[1].bit_length() - 1
-    out = []
-    for state in states:
-        bases = rng.integers(0, 3, size=(shots, n))
-        phi = np.broadcast_to(state.astype(np.complex128), (shots, 2**n)).reshape(shots, *[2] * n)
-        for q in range(n):  # rotate each spin into its snapshot's basis
-            phi = np.moveaxis(
-                np.einsum("sij,sj...->si...", _BASIS[bases[:, q]], np.moveaxis(phi, q + 1, 1)),
-                1,
-                q + 1,
-            )
-        probs = np.abs(phi.reshape(shots, -1)) ** 2
-        cdf = np.cumsum(probs, axis=1)
-        outcome = (cdf < rng.random((shots, 1)) * cdf[:, -1:]).sum(1)
-        bits = (outcome[:, None] >> np.arange(n - 1, -1, -1)) & 1
-        signs = 1 - 2 * bits
-        row = []
-        for sites, letters in paulis:
-            match = np.all(bases[:, sites] == np.array(letters), axis=1)
-            row.append(np.mean(match * np.prod(3 * signs[:, sites], axis=1)))
-        out.append(row)
-    return np.array(out)
-
-
 def logistic(features_train, y_train, features_test, y_test) -> float:
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
     return float(model.fit(features_train, y_train).score(features_test, y_test))
@@ -141,14 +93,14 @@ def run_seed(data, seed: int, budgets) -> dict:
     S, y = data.states, data.labels
     qcnn = train_qcnn(S[train], y[train], seed)
     paulis = local_paulis(data.n_spins)
-    exact = exact_features(S, paulis)
+    exact = exact_expectations(S, paulis)
     row = {"seed": seed, "qcnn": {"exact": qcnn_accuracy(qcnn, S[test], y[test], None, seed)}}
     row["exact_local"] = logistic(exact[train], y[train], exact[test], y[test])
     row["shadows"] = {}
     rng = np.random.default_rng(seed)
     for shots in budgets:
         row["qcnn"][str(shots)] = qcnn_accuracy(qcnn, S[test], y[test], shots, seed)
-        F = shadow_features(S, paulis, shots, rng)
+        F = shadow_estimates(S, paulis, shots, rng)
         row["shadows"][str(shots)] = logistic(F[train], y[train], F[test], y[test])
     return row
 

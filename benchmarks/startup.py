@@ -22,6 +22,9 @@ COMMAND_LINES = (
     ["--help"],
     ["report", "--help"],
     ["info", "--help"],
+    ["evaluate", "--help"],
+    ["export", "--help"],
+    ["predict", "--help"],
     ["train", "--help"],
 )
 

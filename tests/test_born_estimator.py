@@ -85,11 +85,6 @@ class TestSampleCommand:
         assert main(["sample", str(run), "--n", "6", "--shots", "--out", str(tmp_path / "s")]) == 0
         assert len((tmp_path / "s" / "samples.txt").read_text().split()) == 6
 
-    def test_training_through_the_classification_pipeline_is_refused(self, capsys):
-        """``qimage train --model born`` would read class labels as bit strings."""
-        assert main(["train", "--model", "born", "--epochs", "1"]) == 2
-        assert "learns bit-string images" in capsys.readouterr().err
-
     def test_a_label_for_an_unconditioned_model_is_refused(self, fitted, tmp_path, capsys):
         fitted.save(tmp_path / "run")
         assert main(["sample", str(tmp_path / "run"), "--label", "3"]) == 2

@@ -13,11 +13,8 @@ from __future__ import annotations
 import contextlib
 import doctest
 import io
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -86,24 +83,38 @@ def test_python_examples(path, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _docs_with(console_examples), ids=lambda p: p.name)
-def test_console_examples(path, tmp_path):
-    """Every console example marked for testing runs and prints what the docs show."""
-    env = {**os.environ, "COLUMNS": "120"}
+def test_console_examples(path, tmp_path, monkeypatch):
+    """Every console example marked for testing runs and prints what the docs show.
+
+    The commands run in this process through :func:`qimage.cli.main`, so the heavy imports
+    (torch, PennyLane, Qiskit) are paid once; the CLI's own subprocess tests cover the entry
+    point, and ``test_no_module_state_leaks`` that commands do not leak state into each other.
+    """
+    from qimage.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "120")
     for command, expected in console_examples(path):
         argv = shlex.split(command)
         assert argv[0] == "qimage", f"only qimage commands are run: {command}"
-        proc = subprocess.run(
-            [sys.executable, "-m", "qimage", *argv[1:]],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
-        _check(expected, proc.stdout, command)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv[1:])
+        assert code == 0, f"{command}\n{err.getvalue()}"
+        _check(expected, out.getvalue(), command)
 
 
 def test_the_harness_finds_examples():
     """The README's Python example is found (the harness itself works)."""
     assert python_examples(ROOT / "README.md")
+
+
+def test_the_readme_opens_with_the_two_commands():
+    """The quick-start contract: the README's first block is ``make demo`` and ``make test``,
+    and both are targets of the Makefile (which `.ci/run` calls for the second)."""
+    _, _, first = next(blocks(ROOT / "README.md"))
+    commands = [line.split("#")[0].strip() for line in first.strip().splitlines()]
+    assert commands == ["make demo", "make test"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

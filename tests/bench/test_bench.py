@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
 import pytest
 
 from qimage.bench import SUITES, BenchModel, Suite, Task, read_jsonl, run_suite
-from qimage.bench.cells import model_config
-from qimage.errors import DatasetError
+from qimage.bench.cells import bench_spec, matched_twin, model_config
+from qimage.errors import DatasetError, QimageError
 
 TASK = Task("digits", "digits", "8x8 digits", 8, classes=(0, 1, 2), sizes=(60, None))
 TINY_QNN = {"name": "qnn", "encoder": "amplitude", "n_qubits": 6, "n_layers": 1, "readout": "probs"}
@@ -122,13 +123,14 @@ class TestRunner:
             "confusion",
             "hyperparameters",
             "n_train",
+            "candidates",
         ):
             assert key in row
         assert json.dumps(row)
 
 
 def test_suites_are_well_formed():
-    """Every suite's twins and ablations name models of the same task, with equal budgets."""
+    """Every suite's twins and ablations name models of the same task."""
     for suite in SUITES.values():
         for task in suite.tasks:
             names = {m.name for m in suite.models[task.name]}
@@ -139,8 +141,90 @@ def test_suites_are_well_formed():
                     assert m.model["match"] in names
                 # an ablation is only comparable at a size its model also runs at
                 assert set(m.sizes or task.sizes) <= set(task.sizes), (suite.name, m.name)
-            budgets = {m.budget() for m in suite.models[task.name]}
-            assert len(budgets) == 1, f"{suite.name}/{task.name}: unequal search budgets"
+
+
+def test_suites_search_equal_budgets():
+    """Quantum and classical models of every suite search the same number (>= 8) of
+    candidates, counted from their grids."""
+    for suite in SUITES.values():
+        for task in suite.tasks:
+            for m in suite.models[task.name]:
+                count = int(np.prod([len(values) for values in m.search.values()]))
+                assert count == suite.candidates >= 8, (suite.name, task.name, m.name, count)
+
+
+def test_unequal_budgets_are_refused():
+    """A suite that promises a budget refuses a model searching fewer candidates."""
+    with pytest.raises(QimageError, match=r"every model searches 2 candidates, not rbf \(1\)"):
+        Suite("s", (TASK,), {"digits": (MODELS[0], BenchModel("rbf", "classical"))}, candidates=2)
+
+
+@functools.lru_cache(maxsize=4)
+def _fake_dataset(name: str, data_dir=None):
+    """Random images of the dataset's shape: twins are sized and specified without data."""
+    from qimage.data.datasets import Dataset
+
+    side = 8 if name == "digits" else 28
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (200, side, side), dtype=np.uint8)
+    labels = np.arange(200) % 10
+    names = tuple(map(str, range(10)))
+    return Dataset(images, labels, images[:50], labels[:50], name, names, (side, side))
+
+
+def _standardized_width(spec, data_dir=None) -> int:
+    """Features of ``spec`` once its family scaling is replaced by plain standardising."""
+    import dataclasses
+
+    from qimage.train import spec_pipeline
+
+    plain = dataclasses.replace(spec, standardize=True, scale=None, n_qubits=None)
+    images = _fake_dataset(spec.dataset).X_train
+    return spec_pipeline(plain, images.shape[1:]).fit(images).transform(images[:1]).shape[1]
+
+
+def test_twins_see_their_models_features_within_2x(monkeypatch):
+    """The twin of every quantum model in the suites gets the same preprocessing (classes,
+    subsample, PCA, reduction; only the scaling is its own), the same number of features,
+    and a trainable-parameter count within 2x of its model's."""
+    import dataclasses
+
+    from qimage.bench import cells
+    from qimage.models import build_model, count_parameters
+
+    monkeypatch.setattr(cells, "_dataset", _fake_dataset)
+    scaling = {"standardize", "scale", "n_qubits"}
+    checked, chosen = set(), {}
+    for suite in SUITES.values():
+        for task in suite.tasks:
+            models = suite.models[task.name]
+            for m in (m for m in models if m.twin and (task.name, m.name) not in checked):
+                checked.add((task.name, m.name))
+                twin = next(t for t in models if t.name == m.twin)
+                a, b = (bench_spec(task, x, models, task.sizes[0], 1) for x in (m, twin))
+                same = [f.name for f in dataclasses.fields(a) if f.name not in scaling]
+                assert [getattr(a, k) for k in same] == [getattr(b, k) for k in same]
+                assert _standardized_width(a) == _standardized_width(b), (task.name, m.name)
+                config, n_twin, n_model = matched_twin(task, twin, models)
+                assert count_parameters(build_model(config)) == n_twin
+                assert max(n_twin, n_model) <= 2 * min(n_twin, n_model), (task.name, m.name)
+                chosen[task.name, m.name] = config.name
+    assert chosen["mnist10", "qnn"] == "projected_logreg"  # the smallest MLP has 805
+    assert chosen["mnist35-pca4", "reupload"] == "mlp"
+
+
+def test_twin_prefers_the_first_family_within_2x(monkeypatch):
+    """On PCA-4 the MLP is within 2x and taken; a twin allowed only the MLP on 784 pixels
+    stays the closest MLP, however far (the report then refuses the comparison)."""
+    from qimage.bench import cells
+    from qimage.bench.suites import STANDARD
+
+    monkeypatch.setattr(cells, "_dataset", _fake_dataset)
+    task = STANDARD.tasks[3]
+    models = STANDARD.models[task.name]
+    mlp_only = BenchModel("qnn:twin", "classical", {"name": "mlp", "match": "qnn"})
+    config, n_twin, n_model = matched_twin(task, mlp_only, models)
+    assert (config.name, config.hidden, n_twin, n_model) == ("mlp", 1, 805, 260)
 
 
 def _mnist_folder(folder, n_train: int = 80, n_test: int = 40):
@@ -223,3 +307,32 @@ def test_leaving_early_stops_the_workers():
     results.close()
     assert not multiprocessing.active_children()
     assert time.monotonic() - start < 50, "closing waited for the running jobs to finish"
+
+
+def test_only_reruns_the_named_tasks():
+    """``Suite.only`` keeps the named tasks (and all their models); unknown names are refused."""
+    from qimage.bench.suites import STANDARD
+
+    pca4 = STANDARD.only(["mnist35-pca4"])
+    cells = list(pca4.cells())
+    assert {task.name for task, *_ in cells} == {"mnist35-pca4"}
+    assert len(cells) == sum(1 for c in STANDARD.cells() if c[0].name == "mnist35-pca4")
+    with pytest.raises(QimageError, match="suite standard has no task nope"):
+        STANDARD.only(["nope"])
+
+
+def test_rerun_commands_are_all_recorded(tmp_path):
+    """A --task re-run adds its command to command.txt and the report names both."""
+    from qimage.cli.bench import _record_command
+
+    path = tmp_path / "command.txt"
+    for command in (
+        "qimage bench --suite s",
+        "qimage bench --suite s --task t",
+        "qimage bench --suite s",
+    ):
+        _record_command(path, command)
+    assert path.read_text().splitlines() == [
+        "qimage bench --suite s",
+        "qimage bench --suite s --task t",
+    ]

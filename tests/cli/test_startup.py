@@ -56,6 +56,13 @@ def test_no_heavy_imports(argv):
     assert _imported_after(argv) == []
 
 
+@pytest.mark.parametrize("command", ["info", "evaluate", "export", "predict"])
+def test_help_of_a_model_command_loads_no_torch(command):
+    """The help of the commands that read model files builds its parser from light option
+    helpers: PyTorch, scikit-learn and the training package load only when the command runs."""
+    assert set(_imported_after([command, "--help"])) <= {"numpy"}
+
+
 def test_only_the_chosen_command_is_imported():
     """`qimage info --help` loads info's module, not bench's or export's."""
     code = (
@@ -163,3 +170,30 @@ def test_evaluate_json_after_global_threads(tiny_run, capsys):
     assert main(["--threads", "1", "evaluate", str(tiny_run), "--json", "--limit", "20"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["n_samples"] == 20 and 0 <= metrics["accuracy"] <= 1
+
+
+def test_train_json(tmp_path, capsys):
+    """train --json prints the run folder and the metrics that its metrics.json holds."""
+    out = tmp_path / "run"
+    argv = ["train", "--n-train", "40", "--layers", "1", "--epochs", "1", "--quiet", "--json"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed.pop("run") == str(out)
+    assert printed == json.loads((out / "metrics.json").read_text())
+
+
+def test_predict_json(tiny_run, capsys):
+    """predict --json: one JSON line per image whose probabilities are the model's own."""
+    from qimage.cli.predict import load_images
+
+    image = tiny_run / "confusion.png"
+    assert main(["predict", str(tiny_run), str(image), str(image), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    loaded = load_model(tiny_run)
+    expected = loaded.predict_proba(load_images(image, tuple(loaded.info["image_shape"])))[0]
+    assert [row["file"] for row in lines] == [str(image)] * 2
+    for row in lines:
+        assert list(row["probabilities"]) == loaded.info["class_names"]
+        assert list(row["probabilities"].values()) == pytest.approx(expected.tolist())
+        assert row["class"] == loaded.info["class_names"][int(expected.argmax())]
+        assert row["p"] == pytest.approx(float(expected.max()))

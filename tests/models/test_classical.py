@@ -13,10 +13,12 @@ from qimage.models import (
     QNN,
     LogisticRegression,
     ModelConfig,
+    ProjectedLogisticRegression,
     QuanvNet,
     SmallCNN,
     build_model,
     count_parameters,
+    get_family,
     make_head,
     match_params,
 )
@@ -115,6 +117,40 @@ class TestMatchParams:
         """An unknown family lists the known ones."""
         with pytest.raises(CircuitError, match="logreg, mlp, cnn"):
             match_params(torch.nn.Linear(2, 2), 2, 2, "svm")
+
+
+class TestProjectedLogReg:
+    def test_logits_are_logreg_on_the_projected_features(self):
+        """Logits are W (P^T x) + b with P the fixed buffer; only W and b are trainable."""
+        model = ProjectedLogisticRegression(784, 10, k=25, projection_seed=3)
+        x = torch.rand(4, 784)
+        expected = (x @ model.projection) @ model.linear.weight.T + model.linear.bias
+        torch.testing.assert_close(model(x), expected)
+        assert count_parameters(model) == 25 * 10 + 10
+        assert model.projection.shape == (784, 25) and not model.projection.requires_grad
+
+    def test_projection_is_fixed_by_its_seed_not_the_weights(self):
+        """The training generator changes the weights only; projection_seed the projection."""
+        a = ProjectedLogisticRegression(20, 3, 4, 0, _gen(1))
+        b = ProjectedLogisticRegression(20, 3, 4, 0, _gen(2))
+        c = ProjectedLogisticRegression(20, 3, 4, 1, _gen(1))
+        assert torch.equal(a.projection, b.projection)
+        assert not torch.equal(a.linear.weight, b.linear.weight)
+        assert not torch.equal(a.projection, c.projection)
+
+    def test_matched_to_a_qnn_on_pixels(self):
+        """On 784 pixels it matches a 260-parameter QNN exactly, where the MLP cannot."""
+        options = get_family("projected_logreg").options()
+        k = get_family("projected_logreg").matched(options, 784, 10, 260).k
+        assert k == _brute_force(lambda k: 10 * k + 10, 260) == 25
+        assert _mlp_count(784, 10, 1) > 3 * 260
+
+    def test_describe_states_the_parameter_count(self):
+        """describe() names the projection size and the trainable-parameter formula."""
+        config = ModelConfig("projected_logreg", n_features=784, n_classes=10, k=25)
+        assert "25 features" in config.describe() and "25 x classes + classes" in config.describe()
+        with pytest.raises(CircuitError, match="k >= 1"):
+            ModelConfig("projected_logreg", k=0)
 
 
 class TestRegistry:

@@ -89,6 +89,22 @@ class TestVerdicts:
         assert "Removing entanglement (qnn:separable) changes accuracy by" in text
         assert "(not significant" in text  # the separable ablation makes no real difference
 
+    def test_search_budgets_are_stated(self):
+        """Rows that record their search budgets get "8 vs 8 candidates" in the verdicts;
+        older rows without them get no claim."""
+        rows = _rows([0.8, 0.81, 0.79], [0.9, 0.92, 0.91], [0.8, 0.8, 0.8])
+        models = [
+            {k: r[k] for k in ("model", "family", "twin", "ablation_of", "ablation")}
+            for r in rows[::3]
+        ]
+        text = " ".join(task_verdicts(group(rows), "t", "Task T", [None], models))
+        assert "candidates" not in text
+        for row in rows:
+            row["candidates"] = 8 if row["model"] == "qnn" else 3
+        text = " ".join(task_verdicts(group(rows), "t", "Task T", [None], models))
+        assert "its matched classical twin (qnn:twin; significant" in text
+        assert "; 8 vs 3 hyperparameter candidates)" in text
+
     def test_data_efficiency_answer(self):
         """At the smallest size the verdict answers whether a quantum model is ahead."""
         rows = _rows([0.6, 0.61, 0.6], [0.5, 0.52, 0.49], [0.5, 0.5, 0.5], size=50)
@@ -135,6 +151,18 @@ class TestBuild:
         page = paths["html"].read_text()
         assert page.count("data:image/png;base64,") >= 4 and "<table>" in page
         assert (tmp_path / "img" / "t-quantum-confusion.png").is_file()
+
+    def test_rerun_cells_replace_earlier_rows(self, tmp_path):
+        """A re-run cell (a later row for the same task, model, size and seed) replaces the
+        earlier one in the numbers and in the cell count."""
+        rows = _rows([0.8, 0.81], [0.9, 0.91], [0.8, 0.79])
+        again = [{**r, "accuracy": 0.5} for r in rows if r["model"] == "qnn"]
+        (tmp_path / "results.jsonl").write_text(
+            "\n".join(json.dumps(r) for r in rows + again) + "\n"
+        )
+        md = build_report(tmp_path)["markdown"].read_text()
+        assert "6 finished cells (2 earlier results replaced by re-runs)" in md
+        assert "| qnn | quantum |" in md and "50.0 ± " in md
 
     def test_no_results(self, tmp_path):
         """An empty folder is a clear error."""

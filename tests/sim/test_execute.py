@@ -278,6 +278,18 @@ class TestInputs:
         with pytest.raises(MemoryLimitError, match="20 qubits at batch size 4096"):
             run(c, torch.zeros(4096, 1), max_memory="1GiB")
 
+    def test_memory_guard_counts_shots(self):
+        """The samples drawn are part of the estimate: 10^4 shots of 2 qubits fit in 1 MB
+        (8 bytes x (2 + 3 x 2) per shot = 640 kB), 10^5 do not, and 10^30 are refused before
+        anything is allocated."""
+        c = Circuit(2, [Op("RY", 0, (Param.weight(0),))])
+        w = torch.zeros(1)
+        assert run(c, weights=w, shots=10**4, max_memory="1MB").shape == (1, 2)
+        with pytest.raises(MemoryLimitError, match="and 100000 shots"):
+            run(c, weights=w, shots=10**5, max_memory="1MB")
+        with pytest.raises(MemoryLimitError, match=f"and {10**30} shots"):
+            run(c, weights=w, shots=10**30)
+
     def test_complex_inputs_refused(self):
         """Angles must be real."""
         with pytest.raises(CircuitError, match="must be real"):

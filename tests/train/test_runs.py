@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qimage.cli import main
@@ -85,3 +87,19 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_file(tmp_path):
 def test_selections_that_leave_nothing_to_learn(flags, message, tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "r"), "--quiet", *flags]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_refused_resume_leaves_run_json_as_it_was(tmp_path):
+    """The checkpoint refuses an edited learning rate before run.json is rewritten."""
+    from qimage.train import load_run_config, preset_run_config, run_experiment
+
+    cfg = preset_run_config("digits", "qnn")
+    cfg.data.n_train, cfg.train.epochs = 40, 1
+    cfg.model = cfg.model.replace(n_layers=1)
+    run_experiment(cfg, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    edited = json.dumps({**saved, "train": {**saved["train"], "lr": saved["train"]["lr"] * 2}})
+    (tmp_path / "run" / "run.json").write_text(edited)
+    with pytest.raises(TrainingError, match="different training config"):
+        run_experiment(load_run_config(tmp_path / "run"), tmp_path / "run", resume=True)
+    assert (tmp_path / "run" / "run.json").read_text() == edited

@@ -26,7 +26,9 @@ from qimage.report.results import read_jsonl
 
 __all__ = ["PROTOCOL", "read_jsonl", "run_suite"]
 
-PROTOCOL = 1  # bump when results stop being comparable with earlier ones
+PROTOCOL = 2  # bump when results stop being comparable with earlier ones
+# 2: twins see their model's features and may be projected logistic regressions; rows
+#    record each model's search budget ("candidates")
 
 
 def _key(*parts) -> str:
@@ -129,10 +131,11 @@ def _job(args):
 def _row(suite, task, model, size, seed, result, tries) -> dict:
     return {
         "suite": suite.name, "task": task.name, "task_label": task.label,
+        "task_unit": task.unit(),
         "model": model.name, "family": model.family, "twin": model.twin,
         "ablation_of": model.ablation_of, "ablation": model.ablation,
         "size": size, "seed": seed, "qimage": __version__, "finished": time.time(),
-        "tries": tries, **result,
+        "tries": tries, "candidates": model.budget(), **result,
     }  # fmt: skip
 
 

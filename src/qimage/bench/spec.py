@@ -8,13 +8,18 @@
 * A :class:`Suite` is tasks x models x sizes x seeds, plus the search budget.
 
 Twins are matched at run time: ``{"name": "mlp", "match": "qnn"}`` builds the MLP whose
-trainable-parameter count is closest to the quantum model ``qnn`` on the same task.
+trainable-parameter count is closest to the quantum model ``qnn`` on the same task, on the
+same features; ``{"families": ("mlp", "projected_logreg"), "match": "qnn"}`` takes the first
+family that can come within 2x of ``qnn``'s size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
+
+from qimage.errors import QimageError
 
 __all__ = ["BenchModel", "Suite", "Task"]
 
@@ -24,22 +29,32 @@ FULL = None
 
 @dataclass(frozen=True)
 class Task:
-    """A dataset, optionally a class subset and PCA size, and the sizes to train on."""
+    """A dataset, optionally a class subset and PCA size, and the sizes to train on.
+
+    ``image_side`` is the side of the square images; samples that are not images (quantum
+    states) have None there and their length in ``features``.
+    """
 
     name: str
     dataset: str
     label: str
-    image_side: int
+    image_side: int | None
     classes: tuple[int, ...] | None = None
     pca: int | None = None
     sizes: tuple[int | None, ...] = (FULL,)
+    dataset_classes: int = 10  # classes of the whole dataset
+    features: int | None = None  # per raw sample, when the samples are not images
 
     def n_features(self) -> int:
-        """Features per sample before model-specific scaling (PCA size or pixels)."""
-        return self.pca or self.image_side**2
+        """Features per sample before model-specific scaling (PCA size, pixels, amplitudes)."""
+        return self.pca or self.features or self.image_side**2
 
     def n_classes(self) -> int:
-        return len(self.classes) if self.classes else 10
+        return len(self.classes) if self.classes else self.dataset_classes
+
+    def unit(self) -> str:
+        """What one sample is, for the report's sentences."""
+        return "images" if self.image_side else "states"
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,9 @@ class BenchModel:
         model: :class:`qimage.models.ModelConfig` fields (family models), or estimator
             parameters (``estimator`` set). A QNN without ``n_qubits`` takes the fewest
             qubits that hold its features (its family's rule).
-        estimator: ``"svc"`` (RBF) or ``"qsvc"`` (quantum kernel) for scikit-learn models.
+        estimator: ``"svc"`` (RBF), ``"qsvc"`` (quantum kernel) or ``"observables"``
+            (logistic regression on local Pauli observables of quantum states, exact or
+            from ``shots`` classical-shadow snapshots) for scikit-learn models.
         train: :class:`qimage.train.TrainConfig` fields.
         search: hyperparameter -> candidates, chosen by cross-validation on the training
             split (every model gets the same number of candidates).
@@ -80,7 +97,11 @@ class BenchModel:
 
 @dataclass(frozen=True)
 class Suite:
-    """Tasks x models x sizes x seeds, and the search protocol."""
+    """Tasks x models x sizes x seeds, and the search protocol.
+
+    ``candidates``, when set, is the search budget every model gets (checked here), so
+    quantum and classical models are tuned equally; results rows record each model's.
+    """
 
     name: str
     tasks: tuple[Task, ...]
@@ -88,6 +109,26 @@ class Suite:
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     cv_folds: int = 3
     search_size: int = 500  # hyperparameters are searched on at most this many samples
+    candidates: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.candidates is None:
+            return
+        for task, models in self.models.items():
+            unequal = [f"{m.name} ({m.budget()})" for m in models if m.budget() != self.candidates]
+            if unequal:
+                raise QimageError(
+                    f"suite {self.name}, task {task}: every model searches {self.candidates} "
+                    f"candidates, not {', '.join(unequal)}"
+                )
+
+    def only(self, names) -> Suite:
+        """This suite restricted to the tasks called ``names`` (to re-run some of them)."""
+        unknown = sorted(set(names) - {t.name for t in self.tasks})
+        if unknown:
+            known = ", ".join(t.name for t in self.tasks)
+            raise QimageError(f"suite {self.name} has no task {', '.join(unknown)} ({known})")
+        return dataclasses.replace(self, tasks=tuple(t for t in self.tasks if t.name in names))
 
     def cells(self):
         """Every (task, model, n_train, seed), in a stable order."""

@@ -45,6 +45,7 @@ class _Encoder(ABC):
 
     name = "encoder"
     reuploads = False
+    prepares_state = False  # True: the input is the initial state itself, no encoding gates
 
     @abstractmethod
     def n_features(self, n_qubits: int) -> int:
@@ -62,8 +63,13 @@ class _Encoder(ABC):
                 f"got {n_features}"
             )
 
+    def pairs_of(self, n_features: int) -> list[tuple[int, int]]:
+        """Feature pairs ``(i, j)`` whose products ``(pi - x_i)(pi - x_j)`` follow the
+        features among the circuit inputs (none by default)."""
+        return []
+
     def n_inputs(self, n_features: int) -> int:
-        return n_features
+        return n_features + len(self.pairs_of(n_features))
 
     def weight_shape(self, n_qubits: int, n_features: int) -> tuple[int, ...]:
         return (0,)
@@ -72,7 +78,13 @@ class _Encoder(ABC):
         return torch.zeros(shape)
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        return x
+        """Circuit inputs ``(B, n_inputs)`` from features ``(B, F)``: the features, then the
+        products of :meth:`pairs_of` (export scripts write the same formula)."""
+        pairs = self.pairs_of(x.shape[1])
+        if not pairs:
+            return x
+        i, j = (torch.tensor(idx, device=x.device) for idx in zip(*pairs, strict=True))
+        return torch.cat([x, (math.pi - x[:, i]) * (math.pi - x[:, j])], dim=1)
 
     def initial_state(self, x: torch.Tensor, n_qubits: int, dtype) -> torch.Tensor | None:
         return None
@@ -115,6 +127,7 @@ class AmplitudeEncoder(_Encoder):
     """
 
     name = "amplitude"
+    prepares_state = True
 
     def n_features(self, n_qubits: int) -> int:
         return 2**n_qubits
@@ -148,22 +161,12 @@ class IQPEncoder(_Encoder):
     def n_features(self, n_qubits: int) -> int:
         return n_qubits
 
-    def _pairs(self, n: int) -> list[tuple[int, int]]:
+    def pairs_of(self, n: int) -> list[tuple[int, int]]:
         if self.pairs == "all":
             return list(itertools.combinations(range(n), 2))
         if self.pairs == "ring":
             return sorted({tuple(sorted((q, (q + 1) % n))) for q in range(n) if n > 1})
         raise CircuitError(f"IQP pairs must be 'all' or 'ring', got {self.pairs!r}")
-
-    def n_inputs(self, n_features: int) -> int:
-        return n_features + len(self._pairs(n_features))
-
-    def prepare(self, x: torch.Tensor) -> torch.Tensor:
-        pairs = self._pairs(x.shape[1])
-        if not pairs:
-            return x
-        i, j = (torch.tensor(idx, device=x.device) for idx in zip(*pairs, strict=True))
-        return torch.cat([x, (math.pi - x[:, i]) * (math.pi - x[:, j])], dim=1)
 
     def ops(self, n_qubits: int, n_features: int, weight_offset: int = 0) -> list[Op]:
         self.check(n_features, n_qubits)
@@ -173,7 +176,7 @@ class IQPEncoder(_Encoder):
         layer += [Op("RZ", q, (Param.input(q),)) for q in range(n_features)]
         layer += [
             Op("IsingZZ", pair, (Param.input(n_features + k),))
-            for k, pair in enumerate(self._pairs(n_features))
+            for k, pair in enumerate(self.pairs_of(n_features))
         ]
         return layer * self.reps
 

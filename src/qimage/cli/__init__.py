@@ -24,7 +24,7 @@ from types import ModuleType
 from qimage import __version__
 from qimage.errors import QimageError
 
-__all__ = ["COMMANDS", "build_parser", "main", "output_file", "parse_args"]
+__all__ = ["COMMANDS", "SEED", "bounded", "build_parser", "main", "output_file", "parse_args"]
 
 # name -> (loader of the module with add_parser/run, one-line help for `qimage --help`). A new
 # command is one entry here; its module is imported only when the command runs. The module
@@ -32,7 +32,7 @@ __all__ = ["COMMANDS", "build_parser", "main", "output_file", "parse_args"]
 COMMANDS: dict[str, tuple[Callable[[], ModuleType], str]] = {
     "train": (
         lambda: import_module("qimage.cli.train"),
-        "train a model and report its test accuracy",
+        "train a model and report its test metrics",
     ),
     "evaluate": (
         lambda: import_module("qimage.cli.evaluate"),
@@ -125,6 +125,32 @@ def build_parser(commands: Iterable[str] = ()) -> argparse.ArgumentParser:
         else:
             sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def bounded(high: int, low: int | None = None, why: str = "") -> Callable[[str], int]:
+    """An argparse type: an integer at most ``high`` (and at least ``low``). A huge count
+    would run for ever or exhaust memory instead of failing, so it is refused while parsing,
+    in one line: ``argument --layers: at most 10,000, got 1000000000``.
+
+    Example:
+        >>> bounded(10)("7")
+        7
+    """
+
+    def parse(text: str) -> int:
+        value = int(text)  # argparse turns a ValueError into "invalid int value: 'x'"
+        if value > high:
+            raise argparse.ArgumentTypeError(f"at most {high:,}{why}, got {value}")
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"at least {low:,}, got {value}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+SEED = bounded(2**63 - 1, -(2**63))
+"""The argparse type of every ``--seed``: what PyTorch's and NumPy's generators take."""
 
 
 def output_file(path: Path, flag: str) -> Path:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from qimage.bench import SUITES, run_suite
 from qimage.bench.executors import EXECUTORS, make_executor
-from qimage.cli.train import check_device
+from qimage.cli import bounded
+from qimage.cli.options import check_device
 from qimage.errors import QimageError
 
 
@@ -28,6 +29,13 @@ def add_parser(sub) -> None:
         default="quick",
         help="quick: minutes; standard: about an hour on 2 cores; full: hours",
     )
+    p.add_argument(
+        "--task",
+        action="append",
+        metavar="NAME",
+        help="run only this task of the suite (repeatable); rows of a re-run cell replace the "
+        "old ones in the report",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (default: bench-SUITE)")
     p.add_argument(
         "--executor",
@@ -37,13 +45,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=bounded(1024),
         help="local: cells run in parallel (default 1); ray: CPUs of the local Ray (default all)",
     )
     p.add_argument("--address", help="ray: join the Ray cluster at ADDR (e.g. auto or HOST:6379)")
     p.add_argument(
         "--cpus-per-cell",
-        type=int,
+        type=bounded(4096),
         help="CPUs (PyTorch threads) per cell (default: local the cores shared out, ray 1)",
     )
     p.add_argument(
@@ -76,7 +84,7 @@ def run_bench(args) -> int:
         raise QimageError("--address joins a Ray cluster: use it with --executor ray")
     if args.device is not None:
         check_device(args.device)
-    suite = SUITES[args.suite]
+    suite = SUITES[args.suite].only(args.task) if args.task else SUITES[args.suite]
     total = sum(1 for _ in suite.cells())
     say(f"suite {suite.name}: {total} cells into {out}")
     executor = make_executor(
@@ -95,9 +103,17 @@ def run_bench(args) -> int:
             progress=say,
             device=args.device,
         )
-    (out / "command.txt").write_text(" ".join(["qimage", *map(shlex.quote, sys.argv[1:])]) + "\n")
+    _record_command(out / "command.txt", " ".join(["qimage", *map(shlex.quote, sys.argv[1:])]))
     print(
         f"{counts['done']} cells run, {counts['failed']} failed, {counts['skipped']} already "
         f"done; results in {out / 'results.jsonl'}; next: qimage report {out}"
     )
     return 0
+
+
+def _record_command(path: Path, command: str) -> None:
+    """Add ``command`` to the commands that wrote the results in ``path``'s folder (a
+    ``--task`` re-run adds to the suite's command instead of hiding it)."""
+    lines = path.read_text().splitlines() if path.is_file() else []
+    if command not in lines:
+        path.write_text("\n".join([*lines, command]) + "\n")

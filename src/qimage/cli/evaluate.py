@@ -1,18 +1,21 @@
-"""``qimage evaluate MODEL``: accuracy, per-class precision and recall, confusion matrix."""
+"""``qimage evaluate MODEL``: the test metrics of the model's objective (for classifiers:
+accuracy, per-class precision and recall, confusion matrix; for Born machines: KL, TV, MMD²)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import torch
-
-from qimage.cli.train import add_execution_options, execution_from
+from qimage.cli import SEED
+from qimage.cli.options import (
+    add_backend_option,
+    add_execution_options,
+    execution_from,
+    model_path,
+    on_device,
+)
 from qimage.data import DATASET_NAMES
-from qimage.errors import CircuitError, DatasetError, ModelFileError
-from qimage.export import PennyLaneModel, parse_backend
-from qimage.sim import Execution
-from qimage.train import DataSpec, evaluate, format_report, load_model, test_split
+from qimage.errors import DatasetError, ModelFileError
 
 
 def add_parser(sub) -> None:
@@ -20,14 +23,14 @@ def add_parser(sub) -> None:
         "evaluate",
         help="evaluate a trained model on a test set",
         description="Evaluate a model file on the official test split of its dataset (or "
-        "another dataset with the same image size), with the preprocessing saved in the file.",
+        "another dataset with the same sample shape), with the preprocessing saved in the file.",
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
     p.add_argument("--dataset", choices=DATASET_NAMES, help="default: the model's dataset")
     p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     add_execution_options(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the shots and noise samples")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the shots and noise samples")
     add_backend_option(p)
     p.add_argument(
         "--limit",
@@ -36,36 +39,6 @@ def add_parser(sub) -> None:
         help="evaluate on the first N test images only (external devices are slow)",
     )
     p.set_defaults(run=run_evaluate)
-
-
-def add_backend_option(p) -> None:
-    """``--backend SPEC``, shared with ``qimage predict``."""
-    p.add_argument(
-        "--backend",
-        metavar="SPEC",
-        help="run the circuits on pennylane:<device>, e.g. pennylane:default.qubit, "
-        "pennylane:lightning.qubit or pennylane:qiskit.aer (with --shots: shots per circuit; "
-        "default: qimage's own simulator)",
-    )
-
-
-def model_path(path: Path) -> Path:
-    """Accept a run folder for its ``model.safetensors``."""
-    return path / "model.safetensors" if path.is_dir() else path
-
-
-def on_device(model, backend, execution: Execution, seed: int):
-    """The model and execution to run: on the ``--backend`` device (which draws its own
-    shots and noise), else on qimage's simulator under ``execution``."""
-    device = parse_backend(backend)
-    if device is None:
-        return model.to(execution.device or "cpu"), execution
-    if execution.noise is not None:
-        raise CircuitError(
-            "--noise simulates noise in qimage's simulator; with --backend the device's own "
-            "noise applies (use a noisy device, or leave out --backend)"
-        )
-    return PennyLaneModel(model, device, shots=execution.shots, seed=seed), None
 
 
 def _first(limit, *arrays):
@@ -77,6 +50,10 @@ def _first(limit, *arrays):
 
 
 def run_evaluate(args) -> int:
+    import torch
+
+    from qimage.train import DataSpec, evaluate, load_model, test_split
+
     loaded = load_model(model_path(args.model))
     saved = dict(loaded.info.get("data", {}))
     if loaded.pipeline is None or not saved:
@@ -87,14 +64,16 @@ def run_evaluate(args) -> int:
     spec.data_dir = args.data_dir
     images, labels, names = test_split(spec)
     images, labels = _first(args.limit, images, labels)
-    if images.shape[1:] != tuple(loaded.info["image_shape"]):
+    if images.shape[1:] != loaded.sample_shape:
         raise ModelFileError(
-            f"the model takes {tuple(loaded.info['image_shape'])} images, "
+            f"the model takes samples of shape {loaded.sample_shape}, "
             f"{spec.dataset} has {images.shape[1:]}"
         )
-    X = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
-    objective = loaded.config.family.objective
-    y = torch.as_tensor(labels)
-    metrics = evaluate(model, X, y, len(names), execution=execution, objective=objective)
-    print(json.dumps(metrics, indent=2) if args.json else format_report(metrics, list(names)))
+    features = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
+    family, n_classes = loaded.config.family, len(names)
+    X, y = family.prepare(loaded.config.options, features, torch.as_tensor(labels), n_classes)
+    objective = family.objective
+    metrics = evaluate(model, X, y, n_classes, execution=execution, objective=objective)
+    text = objective.text_report(metrics, list(names))
+    print(json.dumps(metrics, indent=2) if args.json else text)
     return 0

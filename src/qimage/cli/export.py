@@ -12,14 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import torch
-
 from qimage.cli import output_file
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import label_code, model_path
 from qimage.cli.predict import load_images
 from qimage.errors import CircuitError, DatasetError
-from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
-from qimage.train import DataSpec, load_model, test_split
 
 FORMATS = ("qasm3", "qasm2", "qiskit", "cirq", "pennylane")
 
@@ -37,32 +33,54 @@ def add_parser(sub) -> None:
     source.add_argument("--index", type=int, default=0, help="test image of the dataset")
     p.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     p.add_argument("--row", type=int, default=0, help="which patch (quanvolution models)")
+    p.add_argument(
+        "--label",
+        help="class to draw (class-conditioned Born machines; default: the test image's)",
+    )
     p.add_argument("--out", type=Path, help="output file (default: stdout for text formats)")
     p.set_defaults(run=run_export)
 
 
 def _image(args, loaded):
-    shape = tuple(loaded.info.get("image_shape", (8, 8)))
+    """One raw image ``(1, H, W)``, its class code (0 for an image file) and a description."""
+    from qimage.train import DataSpec, test_split
+
     if args.input is not None:
-        return load_images(args.input, shape)[:1], str(args.input)
+        return load_images(args.input, loaded.image_shape)[:1], 0, str(args.input)
     spec = DataSpec(**loaded.info["data"])
     spec.data_dir = args.data_dir
     images, labels, _ = test_split(spec)
     if not 0 <= args.index < len(images):
         raise DatasetError(f"--index must be in 0..{len(images) - 1}")
-    return images[
-        args.index : args.index + 1
-    ], f"test image {args.index} (label {labels[args.index]})"
+    label = int(labels[args.index])
+    return images[args.index : args.index + 1], label, f"test image {args.index} (label {label})"
+
+
+def _model_input(args, loaded) -> tuple:
+    """``(x, source)``: what the model reads for the exported sample, as its family prepares
+    it (for a Born machine: the condition row of ``--label``, else of the test image's class)."""
+    import torch
+
+    image, label, source = _image(args, loaded)
+    features = torch.as_tensor(loaded.pipeline.transform(image), dtype=torch.float32)
+    if args.label is not None:
+        names = loaded.info.get("class_names") or [str(c) for c in range(loaded.config.n_classes)]
+        label, source = label_code(args.label, names), f"class {args.label}"
+    family, options = loaded.config.family, loaded.config.options
+    x, _ = family.prepare(options, features, torch.tensor([label]), loaded.config.n_classes)
+    return x, source
 
 
 def run_export(args) -> int:
+    from qimage.export import capture_circuits, pennylane_script, to_cirq, to_qasm, to_qiskit
+    from qimage.train import load_model
+
     if args.out is not None:
         output_file(args.out, "--out")
     loaded = load_model(model_path(args.model))
     if loaded.pipeline is None:
         raise CircuitError(f"{args.model} has no saved preprocessing")
-    image, source = _image(args, loaded)
-    features = torch.as_tensor(loaded.pipeline.transform(image), dtype=torch.float32)
+    features, source = _model_input(args, loaded)
     if args.format == "pennylane":
         return _emit(args, pennylane_script(loaded.model, features, source, args.row))
     circuits = capture_circuits(loaded.model, features, row=args.row)

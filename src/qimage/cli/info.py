@@ -6,12 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from qimage.circuits import draw
-from qimage.cli import output_file
-from qimage.cli.evaluate import model_path
+from qimage.cli import bounded, output_file
+from qimage.cli.options import model_path
 from qimage.errors import CircuitError
-from qimage.models import count_parameters
-from qimage.train import load_model
 
 
 def add_parser(sub) -> None:
@@ -22,7 +19,9 @@ def add_parser(sub) -> None:
         "trainable parameters, and the configuration it was trained with.",
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
-    p.add_argument("--width", type=int, default=160, help="cut diagram lines at this width")
+    p.add_argument(
+        "--width", type=bounded(100_000), default=160, help="cut diagram lines at this width"
+    )
     p.add_argument("--png", type=Path, help="also draw the (first) circuit into this PNG file")
     p.add_argument("--json", action="store_true", help="print the description as one JSON object")
     p.set_defaults(run=run_info)
@@ -37,6 +36,8 @@ def quantum_layers(model):
 
 def describe(loaded) -> dict:
     """What ``info --json`` prints: the model, its circuits, config and training record."""
+    from qimage.models import count_parameters
+
     circuits = [
         {
             "circuit": layer.extra_repr(),
@@ -55,6 +56,8 @@ def describe(loaded) -> dict:
 
 
 def run_info(args) -> int:
+    from qimage.train import load_model
+
     if args.width < 10:
         raise CircuitError(f"--width must be >= 10, got {args.width}")
     png = None if args.png is None else output_file(args.png, "--png")
@@ -72,6 +75,9 @@ def run_info(args) -> int:
 
 
 def _print_text(loaded, layers, width: int) -> None:
+    from qimage.circuits import draw
+    from qimage.models import count_parameters
+
     n_parameters = count_parameters(loaded.model)
     print(f"model: {loaded.config.describe()}, {n_parameters} trainable parameters")
     for layer in layers:
@@ -86,7 +92,7 @@ def _plot(layer, png: Path) -> None:
     from qimage.circuits.draw import plot_circuit
 
     qc = layer.qc
-    start = "amplitude-encoded input, then " if qc.encoder.name == "amplitude" else ""
+    start = f"{qc.encoder.name}-encoded input, then " if qc.encoder.prepares_state else ""
     title = f"{start}{qc.ansatz.name} x{qc.n_layers} on {qc.n_qubits} qubits"
     plot_circuit(qc.circuit, png, title=title, max_columns=14)
     print(f"\nwrote {png}", file=sys.stderr)

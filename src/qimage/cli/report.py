@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
 
 def run_report(args) -> int:
     command_file = args.results / "command.txt"
-    command = command_file.read_text().strip() if command_file.is_file() else None
+    lines = command_file.read_text().splitlines() if command_file.is_file() else []
+    command = ", then ".join(line for line in lines if line.strip()) or None
     paths = build_report(args.results, args.out, command=command)
     print(f"wrote {paths['markdown']} and {paths['html']}")
     return 0

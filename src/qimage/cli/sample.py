@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qimage.cli.evaluate import model_path
+from qimage.cli import SEED, bounded
+from qimage.cli.options import label_code, model_path
 from qimage.errors import CircuitError
 from qimage.models.born import BornMachine, born_sample
 from qimage.models.families.born import image_shape
@@ -29,21 +30,12 @@ def add_parser(sub) -> None:
         "sample", help="draw images from a Born machine", description=__doc__.split("\n\n")[1]
     )
     p.add_argument("model", type=Path, help="model file (model.safetensors) or run folder")
-    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    p.add_argument("--n", type=bounded(1_000_000), default=64, help="number of images (default 64)")
     p.add_argument("--label", help="class to draw (class-conditioned models only)")
     p.add_argument("--shots", action="store_true", help="measure the circuit, as hardware would")
-    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the draws (default 0)")
     p.add_argument("--out", type=Path, help="output folder (default: RUN/samples)")
     p.set_defaults(run=run_sample)
-
-
-def label_code(label: str | None, names: list[str]) -> int | None:
-    """The class index of ``label`` (a class name of the run), or one clear error."""
-    if label is None:
-        return None
-    if label not in names:
-        raise CircuitError(f"label {label!r} is not one the model was conditioned on: {names}")
-    return names.index(label)
 
 
 def grid_png(images: np.ndarray, path: Path) -> None:

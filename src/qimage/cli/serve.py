@@ -14,7 +14,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from qimage.cli.evaluate import model_path
+from qimage.cli.options import model_path
 from qimage.errors import QimageError
 
 
@@ -61,6 +61,7 @@ def run_serve(args) -> int:
     if args.threads is None:  # small circuits: one thread each is fastest and shares the CPU
         torch.set_num_threads(1)
     loaded = load_model(model_path(args.model) if args.model else PRETRAINED)
+    app = create_app(loaded)  # refuses a model of non-image data before announcing it
     url = f"http://{args.host}:{args.port}/"
     print(f"qimage serve: {loaded.config.describe()} at {url} (Ctrl-C stops)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -70,5 +71,5 @@ def run_serve(args) -> int:
         )
     if args.open:
         threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(create_app(loaded), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

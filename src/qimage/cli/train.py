@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
 from qimage.circuits import ANSATZE, ENCODERS
+from qimage.cli import SEED, bounded
+from qimage.cli.options import (
+    EXECUTION_FLAGS,
+    add_execution_options,
+    check_device,
+    execution_from,
+    given,
+)
 from qimage.data import DATASET_NAMES
 from qimage.errors import TrainingError
 from qimage.models import FAMILIES, READOUTS
-from qimage.sim import DTYPES, GRADIENT_METHODS, Execution
 from qimage.train import (
     OPTIMIZERS,
     SCHEDULES,
@@ -32,6 +40,15 @@ from qimage.train import (
 from qimage.train.distributed import join, launch, leave
 from qimage.train.runs import claim_run_folder
 
+# The largest counts the command line takes: past them a run would not finish or not fit in
+# memory, so they are refused while parsing (qimage.cli.bounded), not hours later.
+MAX_EPOCHS = 1_000_000
+MAX_BATCH = 2**20
+MAX_LAYERS = 10_000
+MAX_WIDTH = 2**16
+MAX_SIDE = 4096
+MAX_RANKS_PER_CORE = 4
+
 # Flags that set a field of a config: flag destination -> field name. A model flag the
 # chosen family has no option for is an error, never silently ignored.
 MODEL_FLAGS = {
@@ -44,13 +61,7 @@ MODEL_FLAGS = {
     "patch": "patch",
     "stride": "stride",
     "trainable": "trainable",
-}
-EXECUTION_FLAGS = {
-    "diff_method": "diff_method",
-    "shots": "shots",
-    "precision": "dtype",
-    "noise": "noise",
-    "device": "device",
+    "conditional": "conditional",
 }
 TRAIN_FLAGS = {
     "epochs": "epochs",
@@ -83,7 +94,7 @@ def _classes(text: str) -> list[int]:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "train",
-        help="train a model and report its test accuracy",
+        help="train a model and report its test metrics",
         description=__doc__.split("\n\n")[1],
     )
     data = p.add_argument_group("data")
@@ -96,7 +107,9 @@ def add_parser(sub) -> None:
     data.add_argument("--data-dir", help="folder holding the dataset's IDX files")
     data.add_argument("--classes", type=_classes, help="keep these classes, e.g. 3,5")
     data.add_argument("--n-train", type=int, help="stratified training subsample size")
-    data.add_argument("--downsample", type=int, help="area-average images to K x K first")
+    data.add_argument(
+        "--downsample", type=bounded(MAX_SIDE), help="area-average images to K x K first"
+    )
     data.add_argument("--pca", type=int, help="keep this many principal components")
     data.add_argument(
         "--reduce",
@@ -113,30 +126,39 @@ def add_parser(sub) -> None:
         "are refused",
     )
     model.add_argument("--qubits", type=int, help="number of qubits")
-    model.add_argument("--layers", type=int, help="number of variational layers")
+    model.add_argument("--layers", type=bounded(MAX_LAYERS), help="number of variational layers")
     model.add_argument(
         "--encoding", choices=list(ENCODERS), help="how features enter the circuit (qnn, dressed)"
     )
     model.add_argument("--ansatz", choices=list(ANSATZE), help="variational layers")
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
-    model.add_argument("--hidden", type=int, help="hidden width (mlp, heads of hybrid models)")
-    model.add_argument("--patch", type=int, help="window side (quanv, cnn)")
-    model.add_argument("--stride", type=int, help="window step (quanv, cnn)")
+    model.add_argument(
+        "--hidden", type=bounded(MAX_WIDTH), help="hidden width (mlp, heads of hybrid models)"
+    )
+    model.add_argument("--patch", type=bounded(MAX_SIDE), help="window side (quanv, cnn)")
+    model.add_argument("--stride", type=bounded(MAX_SIDE), help="window step (quanv, cnn)")
     model.add_argument(
         "--trainable",
         action=argparse.BooleanOptionalAction,
         help="train the quanvolution circuit (default: frozen random)",
     )
+    model.add_argument(
+        "--conditional",
+        action=argparse.BooleanOptionalAction,
+        help="learn one distribution per class, to draw a requested class (born)",
+    )
     add_execution_options(p.add_argument_group("execution (how circuits run)"), training=True)
     train = p.add_argument_group("training")
-    train.add_argument("--epochs", type=int, help="passes over the training data")
-    train.add_argument("--batch-size", type=int, help="samples per step")
+    train.add_argument("--epochs", type=bounded(MAX_EPOCHS), help="passes over the training data")
+    train.add_argument("--batch-size", type=bounded(MAX_BATCH), help="samples per step")
     train.add_argument("--lr", type=float, help="learning rate")
     train.add_argument("--optimizer", choices=OPTIMIZERS, help="adam or sgd")
     train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     train.add_argument("--val-fraction", type=float, help="share held out for validation")
-    train.add_argument("--patience", type=int, help="early stopping after N epochs w/o progress")
-    train.add_argument("--seed", type=int, help="fixes weights, split and batch order")
+    train.add_argument(
+        "--patience", type=bounded(MAX_EPOCHS), help="early stopping after N epochs w/o progress"
+    )
+    train.add_argument("--seed", type=SEED, help="fixes weights, split and batch order")
     run = p.add_argument_group("run")
     run.add_argument("--out", type=Path, help="run folder (default: runs/DATASET-MODEL-TIME)")
     run.add_argument(
@@ -152,8 +174,13 @@ def add_parser(sub) -> None:
     )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run folder and its test metrics (metrics.json) as one JSON object",
+    )
+    run.add_argument(
         "--nproc",
-        type=int,
+        type=bounded(MAX_RANKS_PER_CORE * (os.cpu_count() or 1), why=" (4 ranks per CPU core)"),
         default=1,
         metavar="N",
         help="train data-parallel on N local ranks (batch size per rank; see docs/scale.md)",
@@ -161,69 +188,18 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_train)
 
 
-def add_execution_options(group, training: bool = False) -> None:
-    """``--shots``, ``--noise``, ``--device`` (and for training ``--diff-method``,
-    ``--precision``): the fields of an :class:`qimage.sim.Execution`."""
-    if training:
-        group.add_argument(
-            "--diff-method",
-            choices=GRADIENT_METHODS,
-            help="gradient method (default: backprop, or adjoint where backprop would not fit the "
-            "memory budget; parameter-shift with --shots, "
-            "backprop with --noise)",
-        )
-        group.add_argument("--precision", choices=list(DTYPES), help="state dtype")
-    group.add_argument("--shots", type=int, help="estimate outputs from this many shots")
-    group.add_argument(
-        "--noise", metavar="SPEC", help="simulate noise, e.g. depolarizing=0.01,readout=0.02"
-    )
-    group.add_argument(
-        "--device", metavar="DEVICE", help="where to run: cpu, cuda or cuda:N (default: cpu)"
-    )
-
-
-def execution_from(args, **extra) -> Execution:
-    """The :class:`Execution` the command-line flags describe."""
-    fields = {**_given(args, {k: v for k, v in EXECUTION_FLAGS.items() if hasattr(args, k)})}
-    if fields.get("device") is not None:
-        check_device(fields["device"])
-    return Execution(**fields, **extra)
-
-
-def check_device(device: str) -> None:
-    """Refuse a device PyTorch does not know or this machine does not have, in one line."""
-    import torch
-
-    try:
-        parsed = torch.device(device)
-    except RuntimeError:
-        raise TrainingError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise TrainingError(f"--device {device}: no CUDA device is available on this machine")
-    if parsed.type not in ("cpu", "cuda"):
-        raise TrainingError(f"unsupported device {device!r}; use cpu, cuda or cuda:N")
-
-
-def _given(args, flags: dict) -> dict:
-    return {
-        field: getattr(args, flag)
-        for flag, field in flags.items()
-        if getattr(args, flag) is not None
-    }
-
-
 def _build_config(args) -> RunConfig:
     preset = preset_run_config(args.dataset, args.model)
-    model = preset.model.replace(**_given(args, MODEL_FLAGS))
-    cfg = default_run_config(args.dataset, model, **_given(args, DATA_FLAGS))
-    cfg.train = dataclasses.replace(preset.train, **_given(args, TRAIN_FLAGS)).validate()
+    model = preset.model.replace(**given(args, MODEL_FLAGS))
+    cfg = default_run_config(args.dataset, model, **given(args, DATA_FLAGS))
+    cfg.train = dataclasses.replace(preset.train, **given(args, TRAIN_FLAGS)).validate()
     cfg.execution = execution_from(args)
     return cfg
 
 
 def _resume_config(args) -> RunConfig:
     flags = {**MODEL_FLAGS, **TRAIN_FLAGS, **DATA_FLAGS, **EXECUTION_FLAGS}
-    others = _given(args, flags)
+    others = given(args, flags)
     others.pop("epochs", None)
     device = others.pop("device", None)
     if others or args.out is not None:
@@ -301,11 +277,16 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
         raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None
     if not main_rank:
         return 0
-    _write_plots(result, out)
+    _write_plots(result, out, cfg.model.family.objective)
+    if args.json:
+        print(json.dumps({"run": str(out), **result.metrics}, indent=2))
+        return 0
     test = result.metrics["test"]
+    samples = "images" if result.data.image_shape else "states"
     print(
-        f"test accuracy: {test['accuracy']:.4f} on {test['n_samples']} {cfg.data.dataset} "
-        f"images ({cfg.model.name}, {result.metrics['n_parameters']} parameters, "
+        f"test {cfg.model.family.objective.summary(test)} on {test['n_samples']} "
+        f"{cfg.data.dataset} {samples} ({cfg.model.name}, "
+        f"{result.metrics['n_parameters']} parameters, "
         f"{result.metrics['train_seconds']:.0f} s); files in {out}"
     )
     return 0
@@ -320,10 +301,14 @@ def _describe(cfg: RunConfig) -> str:
     return f"{cfg.model.describe()} on {cfg.data.dataset} for {cfg.train.epochs} epochs"
 
 
-def _write_plots(result, out: Path) -> None:
+def _write_plots(result, out: Path, objective) -> None:
     from qimage.report import plot_confusion, plot_history
 
-    plot_history(result.history.rows, out / "training.png", title="training")
+    labels = (objective.loss_label, objective.score_label)
+    rows, path = result.history.rows, out / "training.png"
+    plot_history(rows, path, title="training", metric=objective.score, labels=labels)
+    if "confusion" not in result.metrics["test"]:  # a generative objective has no classes
+        return
     plot_confusion(
         result.metrics["test"]["confusion"],
         result.metrics["class_names"],

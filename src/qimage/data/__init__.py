@@ -1,5 +1,6 @@
 """Image datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST, and the IDX format;
-quantum data: cluster-Ising ground states (:mod:`qimage.data.quantum`).
+quantum data: cluster-Ising ground states (:mod:`qimage.data.quantum`), served by name
+(``load_dataset("cluster-ising-10")``) by :mod:`qimage.data.cluster_ising`.
 
 This is the lowest layer of qimage: it depends on NumPy and :mod:`qimage.errors` only
 (scikit-learn is imported when the digits are loaded, rich when a progress bar is shown).
@@ -14,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+from qimage.data.cluster_ising import QUANTUM_DATASETS
 from qimage.data.datasets import DATASET_NAMES, Dataset, load_dataset
 from qimage.data.download import download_file
 from qimage.data.idx import read_idx, write_idx
@@ -23,6 +25,7 @@ from qimage.data.sources import IDX_DATASETS, cache_dir
 __all__ = [
     "DATASET_NAMES",
     "IDX_DATASETS",
+    "QUANTUM_DATASETS",
     "Dataset",
     "QuantumDataset",
     "cache_dir",

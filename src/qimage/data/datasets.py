@@ -1,4 +1,5 @@
-"""Loading the image datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST.
+"""Loading the datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST (images), and the
+cluster-Ising ground states (quantum data, :mod:`qimage.data.cluster_ising`).
 
 ``load_dataset()`` with no arguments needs no network: it returns scikit-learn's
 bundled 8x8 digits. MNIST and Fashion-MNIST are looked up locally and downloaded only
@@ -15,6 +16,9 @@ Digits split: 80/20, stratified per class with ``numpy.random.default_rng(0)``: 
 class ``round(0.2 * count)`` images go to test. That gives 1438 training and 359 test
 images (test per class 0..9: 36 36 35 37 36 36 36 36 35 36); both splits keep the
 original order. MNIST and Fashion-MNIST use their official 60000/10000 split.
+
+Quantum data: ``X`` holds float64 states ``(N, 2^n)`` whatever ``dtype`` says, and
+``image_shape`` is None: the image-only parts of qimage (drawings, image files) refuse it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qimage.data.cluster_ising import CLASS_NAMES, QUANTUM_DATASETS, load_cluster_ising
 from qimage.data.download import DEFAULT_TIMEOUT, Opener, download_file
 from qimage.data.idx import read_idx
 from qimage.data.sources import (
@@ -42,7 +47,7 @@ from qimage.errors import DatasetError
 __all__ = ["DATASET_NAMES", "DIGITS_SPLIT_SEED", "DIGITS_TEST_FRACTION", "Dataset", "load_dataset"]
 
 #: Every name ``load_dataset`` accepts; the first is the default.
-DATASET_NAMES = ("digits", "mnist", "fashion-mnist")
+DATASET_NAMES = ("digits", "mnist", "fashion-mnist", *QUANTUM_DATASETS)
 DIGITS_SPLIT_SEED = 0
 DIGITS_TEST_FRACTION = 0.2
 _DTYPES = ("uint8", "float32")
@@ -50,16 +55,17 @@ _DTYPES = ("uint8", "float32")
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A labelled image dataset with its official train/test split.
+    """A labelled dataset with its official train/test split.
 
     Attributes:
-        X_train: images, shape (n_train, H, W), dtype uint8 (0..255) or float32 ([0, 1]).
+        X_train: images, shape (n_train, H, W), dtype uint8 (0..255) or float32 ([0, 1]);
+            quantum data: states (n_train, 2^n) float64.
         y_train: labels, shape (n_train,), int64 in 0..n_classes-1.
         X_test: images, shape (n_test, H, W), same dtype as ``X_train``.
         y_test: labels, shape (n_test,), int64.
         name: the name given to :func:`load_dataset`, e.g. ``"mnist"``.
         class_names: one readable name per label, e.g. ``("0", ..., "9")``.
-        image_shape: ``(H, W)``.
+        image_shape: ``(H, W)``, or None for samples that are not images (quantum states).
         source: where the data came from (a folder, or ``"scikit-learn (bundled)"``).
 
     Example::
@@ -75,8 +81,13 @@ class Dataset:
     y_test: np.ndarray = field(repr=False)
     name: str
     class_names: tuple[str, ...]
-    image_shape: tuple[int, int]
+    image_shape: tuple[int, int] | None
     source: str = ""
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample: ``image_shape``, or ``(F,)`` for rows of features."""
+        return self.image_shape or tuple(self.X_train.shape[1:])
 
     @property
     def n_classes(self) -> int:
@@ -85,10 +96,9 @@ class Dataset:
 
     def summary(self) -> str:
         """A few lines: shapes, dtypes, value range, class counts and source."""
-        lines = [
-            f"Dataset {self.name!r}: {self.n_classes} classes, images "
-            f"{'x'.join(map(str, self.image_shape))}"
-        ]
+        shape = "x".join(map(str, self.sample_shape))
+        what = f"images {shape}" if self.image_shape else f"states of {shape} amplitudes"
+        lines = [f"Dataset {self.name!r}: {self.n_classes} classes, {what}"]
         for split, X, y in (
             ("train", self.X_train, self.y_train),
             ("test", self.X_test, self.y_test),
@@ -129,11 +139,12 @@ def load_dataset(
     """Load a dataset with its official train/test split.
 
     Args:
-        name: ``"digits"`` (default, bundled, no download), ``"mnist"`` or
-            ``"fashion-mnist"``.
+        name: ``"digits"`` (default, bundled, no download), ``"mnist"``,
+            ``"fashion-mnist"``, or a quantum dataset ``"cluster-ising[-N]"`` (generated).
         data_dir: a folder holding the four IDX files (gzip or raw), or a folder with a
             subfolder named ``name`` holding them; tried before every other source. It
-            must exist; when it lacks the files, the other sources are tried.
+            must exist; when it lacks the files, the other sources are tried. Quantum
+            data is generated into it when no file is found.
         dtype: ``"uint8"`` (0..255) or ``"float32"`` ([0, 1]).
         download: fetch missing files into the user cache; False to stay offline.
         progress: show a download progress bar; by default when stderr is a TTY.
@@ -159,9 +170,11 @@ def load_dataset(
         raise DatasetError(f"unknown dtype {dtype!r}; use {' or '.join(map(repr, _DTYPES))}")
     if name == "digits":
         return _load_digits(dtype)
-    spec = IDX_DATASETS[name]
     if data_dir is not None and not Path(data_dir).expanduser().is_dir():
         raise DatasetError(f"data_dir {data_dir} is not a folder")
+    if name in QUANTUM_DATASETS:
+        return _load_quantum(name, data_dir)
+    spec = IDX_DATASETS[name]
     paths, source = _locate(spec, data_dir)
     if paths is None:
         if not download:
@@ -192,6 +205,11 @@ def _load_digits(dtype: str) -> Dataset:
         image_shape=(8, 8),
         source="scikit-learn (bundled 8x8 digits, 0..16 scaled)",
     )
+
+
+def _load_quantum(name: str, data_dir) -> Dataset:
+    *arrays, source = load_cluster_ising(QUANTUM_DATASETS[name], data_dir)
+    return Dataset(*arrays, name=name, class_names=CLASS_NAMES, image_shape=None, source=source)
 
 
 def _stratified_split(

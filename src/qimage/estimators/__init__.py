@@ -6,7 +6,9 @@
 * :class:`QuanvClassifier`: quanvolution + head on image rows;
 * :class:`ModelClassifier`: any model of :data:`qimage.models.REGISTRY` by name;
 * :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel;
-* :class:`QuantumKernelPCA`: kernel PCA on a quantum kernel (a transformer).
+* :class:`QuantumKernelPCA`: kernel PCA on a quantum kernel (a transformer);
+* :class:`LocalPauliFeatures` and :func:`local_observable_classifier`: what a classical
+  learner can measure of quantum states (exact or classical-shadow local observables).
 
 They follow scikit-learn's developer guide: ``__init__`` only stores its keyword arguments,
 validation happens in ``fit``, everything learned lives in attributes ending in ``_``, and
@@ -34,13 +36,16 @@ from qimage.estimators.neural import (
     QNNClassifier,
     QuanvClassifier,
 )
+from qimage.estimators.observables import LocalPauliFeatures, local_observable_classifier
 
 __all__ = [
     "BornMachine",
     "DressedQNNClassifier",
+    "LocalPauliFeatures",
     "ModelClassifier",
     "QNNClassifier",
     "QuantumKernelPCA",
     "QuantumKernelSVC",
     "QuanvClassifier",
+    "local_observable_classifier",
 ]

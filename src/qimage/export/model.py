@@ -15,6 +15,7 @@ import torch
 from qimage.errors import CircuitError
 from qimage.export.bound import BoundCircuit, bind
 from qimage.models import ExpvalReadout, ProbsReadout, QuantumLayer
+from qimage.sim import Probs
 
 __all__ = ["bind_layer", "capture_circuits", "describe_readout"]
 
@@ -31,6 +32,8 @@ def describe_readout(model: torch.nn.Module, layer: QuantumLayer) -> str:
         )
     if isinstance(readout, ExpvalReadout):
         return f"<Z> of wires {wires} -> logit_c = scale_c * <Z_c> + bias_c"
+    if readout is None and isinstance(layer.measurement, Probs):  # generative: no classes
+        return f"the model's output: probabilities of bit strings of wires {wires}, wire 0 first"
     return f"<Z> of wires {wires}, then the model's classical layers"
 
 

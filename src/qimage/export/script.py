@@ -38,13 +38,6 @@ from qimage.sim import ExpvalZ, Probs
 
 __all__ = ["pennylane_script"]
 
-# The circuit inputs an encoder computes from the layer's input x (qimage's encoder.prepare).
-_INPUTS = {
-    "angle": "x",
-    "reupload": "x",
-    "iqp": "np.concatenate([x, [(np.pi - x[i]) * (np.pi - x[j]) for i, j in PAIRS]])",
-}
-
 
 def _ops_table(layer: QuantumLayer) -> str:
     """``OPS``: (PennyLane name, wires, ((scale, input, weight), ...)) for every gate."""
@@ -68,17 +61,16 @@ def _measurement(layer: QuantumLayer) -> str:
 
 
 def _encoding(layer: QuantumLayer) -> list[str]:
-    """Body lines preparing the encoded state and naming the circuit inputs ``a``."""
+    """Body lines preparing the encoded state, or naming the circuit inputs ``a`` as the
+    encoder's ``prepare`` computes them (features, then products over its pairs)."""
     qc = layer.qc
-    if qc.encoder.name == "amplitude":
+    if qc.encoder.prepares_state:
         wires = list(range(qc.n_qubits))
         return [f"    qml.AmplitudeEmbedding(x, wires={wires}, pad_with=0.0, normalize=True)"]
-    if qc.encoder.name not in _INPUTS:
-        raise CircuitError(f"cannot write the {qc.encoder.name} encoding into a script")
-    lines = [f"    a = {_INPUTS[qc.encoder.name]}"]
-    if qc.encoder.name == "iqp":
-        lines.insert(0, f"    PAIRS = {qc.encoder._pairs(qc.n_features)!r}")
-    return lines
+    return [
+        f"    PAIRS = {qc.encoder.pairs_of(qc.n_features)!r}",
+        "    a = np.concatenate([x, [(np.pi - x[i]) * (np.pi - x[j]) for i, j in PAIRS]])",
+    ]
 
 
 def _circuit(layer: QuantumLayer) -> list[str]:

@@ -9,12 +9,13 @@
   (:class:`PatchCircuit`) slid over image patches, frozen or trainable, with a classical
   head, and a cached feature map;
 * :class:`FidelityKernel` / :class:`ProjectedKernel`: quantum kernels for kernel machines;
-* classical twins: :class:`LogisticRegression`, :class:`MLP`, :class:`SmallCNN`, and
+* classical twins: :class:`LogisticRegression`, :class:`ProjectedLogisticRegression`,
+  :class:`MLP`, :class:`SmallCNN`, and
   :func:`match_params` (the twin with the closest parameter count);
 * :class:`Family` / :data:`FAMILIES` / :func:`build_model`: every model kind describes itself
   (options, preprocessing, qubits, build, objective); a :class:`ModelConfig` names one
-  (``qnn``, ``dressed``, ``quanv``, ``quanv_twin``, ``logreg``, ``mlp``, ``cnn``,
-  ``dressed_classical``) with its options.
+  (``qnn``, ``dressed``, ``quanv``, ``quanv_twin``, ``logreg``, ``projected_logreg``,
+  ``mlp``, ``cnn``, ``dressed_classical``) with its options.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from qimage.models.classical import (
     MLP,
     TWIN_FAMILIES,
     LogisticRegression,
+    ProjectedLogisticRegression,
     SmallCNN,
     make_head,
     match_params,
@@ -75,6 +77,7 @@ __all__ = [
     "PatchCircuit",
     "ProbsReadout",
     "ProjectedKernel",
+    "ProjectedLogisticRegression",
     "QuantumLayer",
     "QuanvNet",
     "Quanvolution",

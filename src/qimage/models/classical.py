@@ -36,6 +36,7 @@ __all__ = [
     "MLP",
     "TWIN_FAMILIES",
     "LogisticRegression",
+    "ProjectedLogisticRegression",
     "SmallCNN",
     "closest_size",
     "conv_out_side",
@@ -85,6 +86,37 @@ class LogisticRegression(nn.Module):
 
     def forward(self, x: torch.Tensor, execution=None) -> torch.Tensor:
         return self.linear(x)
+
+
+class ProjectedLogisticRegression(nn.Module):
+    """Logistic regression on a fixed random projection of the features to ``k``.
+
+    ``(B, F) -> (B, k) -> (B, C)``: the projection is a buffer of N(0, 1/k) entries drawn
+    from ``projection_seed`` (never trained, the same for every training seed), so only the
+    ``k * C + C`` weights of the ``Linear(k, C)`` count. It can be as small as a few qubits'
+    worth of parameters on 784 pixels, where the smallest MLP has over 800.
+
+    Example:
+        >>> model = ProjectedLogisticRegression(784, 10, k=25)
+        >>> sum(p.numel() for p in model.parameters()), tuple(model(torch.rand(2, 784)).shape)
+        (260, (2, 10))
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        k: int,
+        projection_seed: int = 0,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        draw = torch.Generator().manual_seed(projection_seed)
+        self.register_buffer("projection", torch.randn(n_features, k, generator=draw) / k**0.5)
+        self.linear = seeded_linear(k, n_classes, generator)
+
+    def forward(self, x: torch.Tensor, execution=None) -> torch.Tensor:
+        return self.linear(x @ self.projection.to(x.dtype))
 
 
 class MLP(nn.Module):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+import torch
 from torch import nn
 
 from qimage.errors import CircuitError
@@ -68,6 +69,14 @@ class Family:
     def preprocessing(self, options, n_classes: int) -> dict:
         """:class:`qimage.train.DataSpec` fields for this model's inputs (standardised)."""
         return {"standardize": True}
+
+    def prepare(self, options, X: torch.Tensor, y: torch.Tensor, n_classes: int):
+        """``(inputs, targets)`` the model trains and is scored on, from preprocessed
+        features ``X`` ``(N, F)`` and class labels ``y`` ``(N,)`` (default: as they are).
+
+        A generative family turns pixels into targets here; the trainer never asks which
+        family it trains."""
+        return X, y
 
     def n_qubits(self, options, n_features: int, n_classes: int) -> int | None:
         """Qubits the model simulates for ``n_features`` inputs (``None``: classical)."""

@@ -29,11 +29,28 @@ class Objective:
         name: shown in ``qimage info`` and saved in results.
         metrics: the names :meth:`batch_sums` returns (shown as ``train_<m>``/``val_<m>``).
         score: the metric whose validation value picks the best epoch; higher is better.
+        headline: ``(key, label)`` of the test metrics a one-line summary shows (by
+            default the accuracy, which every report has had to give).
+        loss_label, score_label: names of the loss and the score on plots.
+        classifies: whether :meth:`proba` gives class probabilities (``False`` for a
+            generative model, whose outputs are a distribution over images).
     """
 
     name: str
     metrics: tuple[str, ...]
     score: str
+    headline: tuple[tuple[str, str], ...] = (("accuracy", "accuracy"),)
+    loss_label: str = "loss"
+    score_label: str = "score"
+    classifies: bool = True
+
+    def summary(self, report: dict) -> str:
+        """The headline test metrics of a :meth:`report`, e.g. ``"accuracy: 0.9123"``."""
+        return ", ".join(f"{label}: {report[key]:.4f}" for key, label in self.headline)
+
+    def text_report(self, report: dict, class_names: list[str]) -> str:
+        """A :meth:`report` as plain text for ``qimage evaluate`` (default: the summary)."""
+        return f"{self.summary(report)} on {report['n_samples']} samples"
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The scalar to minimise for a batch."""
@@ -65,6 +82,9 @@ class Classification(Objective):
     name: str = "classification"
     metrics: tuple[str, ...] = ("acc",)
     score: str = "acc"
+    headline: tuple[tuple[str, str], ...] = (("accuracy", "accuracy"),)
+    loss_label: str = "cross-entropy"
+    score_label: str = "accuracy"
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return nn.functional.cross_entropy(outputs, targets)
@@ -89,6 +109,25 @@ class Classification(Objective):
             "recall": (diag / cm.sum(1).clamp_min(1)).tolist(),
             "confusion": cm.tolist(),
         }
+
+    def text_report(self, report: dict, class_names: list[str]) -> str:
+        """Accuracy, a per-class precision and recall table and the confusion matrix."""
+        width = max(5, *(len(c) for c in class_names))
+        lines = [
+            f"accuracy {report['accuracy']:.4f} on {report['n_samples']} samples "
+            f"(loss {report['loss']:.4f})",
+            "",
+            f"{'class':>{width}}  precision  recall",
+        ]
+        rows = zip(class_names, report["precision"], report["recall"], strict=True)
+        lines += [f"{name:>{width}}  {p:9.3f}  {r:6.3f}" for name, p, r in rows]
+        lines += ["", "confusion matrix (rows: true, columns: predicted)"]
+        cells = max(len(str(v)) for row in report["confusion"] for v in row)
+        cells = max(cells, *(len(c) for c in class_names))
+        lines.append(" " * (width + 1) + " ".join(f"{c:>{cells}}" for c in class_names))
+        for name, row in zip(class_names, report["confusion"], strict=True):
+            lines.append(f"{name:>{width}} " + " ".join(f"{v:>{cells}}" for v in row))
+        return "\n".join(lines)
 
 
 CLASSIFICATION = Classification()

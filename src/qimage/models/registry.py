@@ -24,8 +24,14 @@ from torch import nn
 
 from qimage.errors import CircuitError
 from qimage.models.families.born import BornFamily
-from qimage.models.families.classical import CNNFamily, LogRegFamily, MLPFamily
+from qimage.models.families.classical import (
+    CNNFamily,
+    LogRegFamily,
+    MLPFamily,
+    ProjectedLogRegFamily,
+)
 from qimage.models.families.dressed import DressedClassicalFamily, DressedFamily
+from qimage.models.families.qcnn import QCNNFamily
 from qimage.models.families.qnn import QNNFamily
 from qimage.models.families.quanv import QuanvFamily, QuanvTwinFamily
 from qimage.models.family import Family
@@ -54,6 +60,8 @@ for _family in (
     CNNFamily(),
     DressedClassicalFamily(),
     BornFamily(),
+    ProjectedLogRegFamily(),
+    QCNNFamily(),
 ):
     register(_family)
 

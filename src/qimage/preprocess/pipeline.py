@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from qimage.preprocess.base import PreprocessError, StatefulTransformer
+from qimage.preprocess.bits import Binarize
 from qimage.preprocess.features import PCA, AmplitudeEncoder, AngleScaler, Standardize
 from qimage.preprocess.images import Downsample, Flatten
 from qimage.preprocess.kernel_pca import KernelPCA
@@ -34,7 +35,16 @@ CONFIG_FORMAT = "qimage.preprocess.Pipeline/1"
 #: Transformer classes a config may name, by class name.
 STEP_TYPES: dict[str, type[StatefulTransformer]] = {
     cls.__name__: cls
-    for cls in (Downsample, Flatten, Standardize, PCA, KernelPCA, AngleScaler, AmplitudeEncoder)
+    for cls in (
+        Downsample,
+        Flatten,
+        Standardize,
+        PCA,
+        KernelPCA,
+        AngleScaler,
+        AmplitudeEncoder,
+        Binarize,
+    )
 }
 
 #: The reduction steps of :func:`make_pipeline`, by name, given the number of components.
@@ -128,6 +138,8 @@ class Pipeline(TransformerMixin, BaseEstimator):
         cls, config: Mapping[str, Any], state: Mapping[str, np.ndarray] | None = None
     ) -> Pipeline:
         """Rebuild a pipeline from :meth:`to_config`; fitted too when ``state`` is given."""
+        if not isinstance(config, Mapping):
+            raise PreprocessError(f"Pipeline: a config is a JSON object, got {config!r}")
         if config.get("format") != CONFIG_FORMAT:
             raise PreprocessError(
                 f"Pipeline: config format {config.get('format')!r}, expected {CONFIG_FORMAT!r}"
@@ -157,7 +169,7 @@ def _build_step(entry: Mapping[str, Any]) -> StatefulTransformer:
 
 
 def make_pipeline(
-    image_shape: tuple[int, int],
+    sample_shape: tuple[int, ...],
     *,
     downsample: int | None = None,
     pca: int | None = None,
@@ -165,11 +177,14 @@ def make_pipeline(
     scale: str | None = None,
     n_qubits: int | None = None,
     reduce: str = "pca",
+    binarize: bool = False,
 ) -> Pipeline:
-    """The standard chain: downsample, flatten, standardise, PCA, then scale.
+    """The standard chain: downsample, flatten, standardise, PCA, then scale; or, with
+    ``binarize``, pool and threshold to 0/1 pixels (:class:`Binarize`), alone.
 
     Args:
-        image_shape: (H, W) of the input images.
+        sample_shape: (H, W) of the input images, or (F,) for rows of F features that
+            are not images (quantum states): those cannot be downsampled.
         downsample: area-average to ``downsample x downsample`` first.
         pca: keep this many principal components.
         standardize: zero mean, unit variance per feature (before PCA).
@@ -178,20 +193,30 @@ def make_pipeline(
         n_qubits: for ``"angle"``, must equal the feature count; for ``"amplitude"``,
             the register size (default: the smallest that fits).
         reduce: how ``pca`` components are found, a name of :data:`REDUCTIONS`.
+        binarize: bit rows for generative models: area-pool to ``downsample x downsample``
+            (default: the image height) and threshold at a level fitted on the training
+            images; nothing else may be asked for with it.
 
     Returns:
-        An unfitted :class:`Pipeline` taking images (n, H, W) or rows (n, H*W).
+        An unfitted :class:`Pipeline` taking samples of ``sample_shape`` or rows (n, H*W).
 
     Example::
 
         >>> make_pipeline((28, 28), downsample=4, scale="angle", n_qubits=16)
         ... # doctest: +SKIP
     """
-    height, width = image_shape
+    if binarize:
+        if len(sample_shape) != 2:
+            raise PreprocessError(f"make_pipeline: binarize needs images, not {sample_shape}")
+        return _binarize_pipeline(sample_shape[0], downsample, pca, standardize, scale)
     steps: list[tuple[str, StatefulTransformer]] = []
-    n_features = height * width
+    n_features = math.prod(sample_shape)
     if downsample is not None:
-        steps.append(("downsample", Downsample(downsample, image_shape=(height, width))))
+        if len(sample_shape) != 2:
+            raise PreprocessError(
+                f"make_pipeline: downsample needs images (H, W), not rows of {n_features} features"
+            )
+        steps.append(("downsample", Downsample(downsample, image_shape=tuple(sample_shape))))
         n_features = downsample * downsample
     steps.append(("flatten", Flatten()))
     if standardize:
@@ -205,6 +230,17 @@ def make_pipeline(
         n_features = pca
     steps += _scale_steps(scale, n_features, n_qubits)
     return Pipeline(steps)
+
+
+def _binarize_pipeline(height, downsample, pca, standardize, scale) -> Pipeline:
+    """Pool and threshold only: any further step would turn the bits into reals again."""
+    others = {"pca": pca, "standardize": standardize or None, "scale": scale}
+    given = [name for name, value in others.items() if value is not None]
+    if given:
+        raise PreprocessError(
+            f"make_pipeline: binarize gives 0/1 pixels; {', '.join(given)} cannot follow it"
+        )
+    return Pipeline([("binarize", Binarize(downsample or height))])
 
 
 def _scale_steps(

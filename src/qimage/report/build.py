@@ -36,6 +36,7 @@ class _Task:
     sizes: list
     size: int | None  # the headline size: the full training set, else the largest
     models: list[dict]
+    unit: str = "images"  # what the samples are
 
     @property
     def anchor(self) -> str:
@@ -57,7 +58,8 @@ def _tasks(rows: list[dict]) -> list[_Task]:
             meta.setdefault(row["model"], {k: row.get(k) for k in keys})
         label = mine[0].get("task_label", task)
         size = None if None in sizes else max(sizes)
-        out.append(_Task(task, label, sizes, size, list(meta.values())))
+        unit = mine[0].get("task_unit", "images")
+        out.append(_Task(task, label, sizes, size, list(meta.values()), unit))
     return out
 
 
@@ -211,10 +213,10 @@ def _best_of(groups, t: _Task, family: str) -> str | None:
 
 def _section(groups, t: _Task, img: Path) -> list[tuple]:
     h = headline(groups, t.name, t.size, t.models)
-    where = "the full training set" if t.size is None else f"{t.size} training images"
+    where = "the full training set" if t.size is None else f"{t.size} training {t.unit}"
     return [
         ("h2", f"{t.label} ({t.name})", t.anchor),
-        *(("p", s) for s in task_verdicts(groups, t.name, t.label, t.sizes, t.models)),
+        *(("p", s) for s in task_verdicts(groups, t.name, t.label, t.sizes, t.models, t.unit)),
         ("p", f"Accuracy with {where} (mean ± 95% confidence interval over seeds):"),
         ("table", *_table(groups, t), None),
         *_efficiency(groups, t, img),
@@ -225,10 +227,13 @@ def _section(groups, t: _Task, img: Path) -> list[tuple]:
 
 
 def _intro(rows: list[dict], command: str | None) -> list[tuple]:
-    failed = sum("error" in r for r in rows)
+    latest = {(r["task"], r["model"], r["size"], r["seed"]): r for r in rows}
+    failed = sum("error" in r for r in latest.values())
+    replaced = len(rows) - len(latest)
     text = (
-        f"Suite {', '.join(_order(rows, 'suite'))}: {len(rows) - failed} finished cells"
+        f"Suite {', '.join(_order(rows, 'suite'))}: {len(latest) - failed} finished cells"
         + (f", {failed} failed" if failed else "")
+        + (f" ({replaced} earlier results replaced by re-runs)" if replaced else "")
         + f". Generated {time.strftime('%Y-%m-%d')} on {platform.machine()} "
         f"({platform.python_implementation()} {platform.python_version()})."
     )

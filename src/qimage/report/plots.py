@@ -54,17 +54,25 @@ def _log_axis(axis, low: float, high: float) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def plot_history(rows: list[dict], path: str | Path, title: str = "") -> Path:
-    """Loss and accuracy per epoch (train and validation) as a PNG."""
+def plot_history(
+    rows: list[dict],
+    path: str | Path,
+    title: str = "",
+    *,
+    metric: str = "acc",
+    labels: tuple[str, str] = ("cross-entropy", "accuracy"),
+) -> Path:
+    """Loss and the score ``metric`` per epoch (train and validation) as a PNG; ``labels``
+    name the loss and the metric (the objective's ``loss_label`` and ``score_label``)."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in rows]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
     for key, label in (("train_loss", "train"), ("val_loss", "validation")):
         ax_loss.plot(epochs, [r[key] for r in rows], marker=".", label=label)
-    for key, label in (("train_acc", "train"), ("val_acc", "validation")):
+    for key, label in ((f"train_{metric}", "train"), (f"val_{metric}", "validation")):
         ax_acc.plot(epochs, [r[key] for r in rows], marker=".", label=label)
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    ax_loss.set(xlabel="epoch", ylabel=labels[0], title="loss")
+    ax_acc.set(xlabel="epoch", ylabel=labels[1], title=labels[1])
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()

@@ -51,6 +51,18 @@ def _params(groups, task, size, name: str) -> int | None:
     return counts.pop() if len(counts) == 1 else None
 
 
+def _budgets(groups, task, size, a: str, b: str) -> str:
+    """``"; 8 vs 8 hyperparameter candidates"`` when the rows of both record their search
+    budget (protocol 2 on), else nothing."""
+    counts = [
+        {row.get("candidates") for row in groups.get((task, name, size), {}).values()}
+        for name in (a, b)
+    ]
+    if any(len(c) != 1 or None in c for c in counts):
+        return ""
+    return f"; {counts[0].pop()} vs {counts[1].pop()} hyperparameter candidates"
+
+
 def twin_mismatch(groups, task, size, model: str, twin: str) -> str | None:
     """Why no verdict is drawn against ``twin``, or None when it is a fair match.
 
@@ -121,8 +133,8 @@ def headline(groups: dict, task: str, size, models: list[dict]) -> Headline:
     )
 
 
-def _size_text(size) -> str:
-    return "the full training set" if size is None else f"{size} training images"
+def _size_text(size, unit: str) -> str:
+    return "the full training set" if size is None else f"{size} training {unit}"
 
 
 def _ablation_sentences(groups, task, size, main: str, models) -> list[str]:
@@ -146,7 +158,7 @@ def _ablation_sentences(groups, task, size, main: str, models) -> list[str]:
     return out
 
 
-def _efficiency(groups, task, sizes, models) -> str | None:
+def _efficiency(groups, task, sizes, models, unit: str) -> str | None:
     small = min((s for s in sizes if s is not None), default=None)
     if small is None:
         return None
@@ -166,12 +178,12 @@ def _efficiency(groups, task, sizes, models) -> str | None:
         return None
     answer = "a quantum model is" if ahead else "no quantum model is"
     return (
-        f"Data efficiency: with {small} training images, {'; '.join(parts)}. "
+        f"Data efficiency: with {small} training {unit}, {'; '.join(parts)}. "
         f"So {answer} significantly ahead of a fairly matched twin there."
     )
 
 
-def _twin_clause(h: Headline) -> str:
+def _twin_clause(groups, task, h: Headline) -> str:
     if h.twin is None:
         return ""
     if h.twin_note:
@@ -179,20 +191,22 @@ def _twin_clause(h: Headline) -> str:
     if h.twin_test is None:
         return ""
     diff, p, n = h.twin_test
-    return f", {points(diff)} its matched classical twin ({h.twin}; {_significance(p, n)})"
+    tests = _significance(p, n) + _budgets(groups, task, h.size, h.quantum, h.twin)
+    return f", {points(diff)} its matched classical twin ({h.twin}; {tests})"
 
 
 def task_verdicts(
-    groups: dict, task: str, label: str, sizes: list, models: list[dict]
+    groups: dict, task: str, label: str, sizes: list, models: list[dict], unit: str = "images"
 ) -> list[str]:
-    """The verdict sentences of one task. ``models`` holds each model's metadata row."""
+    """The verdict sentences of one task. ``models`` holds each model's metadata row;
+    ``unit`` is what its samples are (``"images"``, ``"states"``)."""
     size = None if None in sizes else max(sizes)
     h, out = headline(groups, task, size, models), []
     if h.quantum is not None:
         acc = _summary(groups, task, size, h.quantum)
         out.append(
-            f"On {label} with {_size_text(size)}, the best quantum model ({h.quantum}) "
-            f"reaches {acc.text()}%{_twin_clause(h)}."
+            f"On {label} with {_size_text(size, unit)}, the best quantum model ({h.quantum}) "
+            f"reaches {acc.text()}%{_twin_clause(groups, task, h)}."
         )
         out += _ablation_sentences(groups, task, size, h.quantum, models)
     if h.classical_test is not None:
@@ -200,9 +214,10 @@ def task_verdicts(
         best = _summary(groups, task, size, h.classical)
         out.append(
             f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
-            f"quantum model is {points(diff)} it ({_significance(p, n)})."
+            f"quantum model is {points(diff)} it ({_significance(p, n)}"
+            f"{_budgets(groups, task, size, h.quantum, h.classical)})."
         )
-    efficiency = _efficiency(groups, task, sizes, models)
+    efficiency = _efficiency(groups, task, sizes, models, unit)
     if efficiency:
         out.append(efficiency)
     return out

@@ -73,7 +73,7 @@ class Explainer:
 
     def __init__(self, loaded: ModelFile):
         self.loaded = loaded
-        self.shape = tuple(loaded.info.get("image_shape", (8, 8)))
+        self.shape = loaded.image_shape
         n = loaded.config.n_classes
         self.names = [str(c) for c in loaded.info.get("class_names") or range(n)]
         self.is_qnn = isinstance(loaded.model, QNN)

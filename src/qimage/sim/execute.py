@@ -263,12 +263,12 @@ def run(
         else circuit.n_qubits
     )
     # The state alone first: refuse an impossible run before spending time on its plan.
-    check_memory(n_mem, batch, 0, diff_method, dtype, max_memory)
+    check_memory(n_mem, batch, 0, diff_method, dtype, max_memory, shots)
     plan = compile_plan(circuit)
     steps = len(circuit.ops) if noisy else len(plan.blocks)
     if diff_method == AUTO:
         diff_method = choose_method(n_mem, batch, steps, dtype, max_memory)
-    check_memory(n_mem, batch, steps, diff_method, dtype, max_memory)
+    check_memory(n_mem, batch, steps, diff_method, dtype, max_memory, shots)
     ex = Executor(plan, measurement, dtype, shots, generator, max_memory)
     angles = _angles(plan, x, w, dtype.to_real())
     needs_grad = torch.is_grad_enabled() and any(

@@ -68,28 +68,38 @@ def state_bytes(n_qubits: int, batch: int, dtype: torch.dtype) -> int:
     return batch * 2**n_qubits * dtype.itemsize
 
 
-def estimate_bytes(n_qubits: int, batch: int, n_ops: int, diff_method: str, dtype) -> int:
-    """Rough peak bytes of one run: backprop keeps a state per step, the others a few states.
+def sample_bytes(n_qubits: int, batch: int, shots: int | None) -> int:
+    """Bytes of drawing ``shots`` outcomes per row: a float64 draw and an int64 outcome per
+    shot, and a few int64 copies of each wire's bit while they are averaged."""
+    return 0 if shots is None else batch * shots * 8 * (2 + 3 * n_qubits)
+
+
+def estimate_bytes(
+    n_qubits: int, batch: int, n_ops: int, diff_method: str, dtype, shots: int | None = None
+) -> int:
+    """Rough peak bytes of one run: backprop keeps a state per step, the others a few states;
+    with ``shots``, the samples drawn to measure it are added.
 
     :func:`qimage.sim.run` passes the number of fused blocks of the circuit's plan as
     ``n_ops`` (a block is one step, whatever its number of gates); parameter shift bounds
     its batches of shifted circuits by the limit itself.
     """
     copies = n_ops + 4 if diff_method == "backprop" else 6
-    return copies * state_bytes(n_qubits, batch, dtype)
+    return copies * state_bytes(n_qubits, batch, dtype) + sample_bytes(n_qubits, batch, shots)
 
 
-def check_memory(n_qubits, batch, n_ops, diff_method, dtype, max_memory=None) -> None:
+def check_memory(n_qubits, batch, n_ops, diff_method, dtype, max_memory=None, shots=None) -> None:
     """Raise :class:`MemoryLimitError` if the estimate exceeds the limit."""
     need, limit = (
-        estimate_bytes(n_qubits, batch, n_ops, diff_method, dtype),
+        estimate_bytes(n_qubits, batch, n_ops, diff_method, dtype, shots),
         memory_limit(max_memory),
     )
     if need > limit:
+        with_shots = "" if shots is None else f" and {shots} shots"
         raise MemoryLimitError(
-            f"{n_qubits} qubits at batch size {batch} ({diff_method}) needs about "
-            f"{need / 2**30:.1f} GiB, over the {limit / 2**30:.1f} GiB limit: lower the batch "
-            "size or qubit count, use diff_method='adjoint', or raise max_memory "
+            f"{n_qubits} qubits at batch size {batch}{with_shots} ({diff_method}) needs about "
+            f"{need / 2**30:.3g} GiB, over the {limit / 2**30:.1f} GiB limit: lower the batch "
+            "size, qubit count or shots, use diff_method='adjoint', or raise max_memory "
             "(or QIMAGE_MAX_MEMORY)"
         )
 

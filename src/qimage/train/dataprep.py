@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,7 @@ class DataSpec:
     scale: str | None = None  # "angle" ([0, pi]), "amplitude" (pad + normalise) or None
     n_qubits: int | None = None  # register size for amplitude padding
     max_features: int | None = None  # PCA down to this many features when there are more
+    binarize: bool = False  # 0/1 pixels (pooled to downsample x downsample), for Born machines
     seed: int = 0  # of the subsample
     data_dir: str | None = None
 
@@ -73,7 +75,8 @@ class DataSpec:
 
     def validate(self) -> DataSpec:
         """Refuse selections that leave nothing to learn, in one line."""
-        if self.classes is not None and len(set(self.classes)) < 2:
+        least = 1 if self.binarize else 2  # a generative model may learn one class
+        if self.classes is not None and len(set(self.classes)) < least:
             raise TrainingError(f"a classifier needs at least 2 classes, got {self.classes}")
         if self.n_train is not None and self.n_train < 2:
             raise TrainingError(f"n_train must be >= 2 (leave it out for all), got {self.n_train}")
@@ -94,7 +97,8 @@ class PreparedData:
     y_test: torch.Tensor
     pipeline: Pipeline
     class_names: tuple[str, ...]
-    image_shape: tuple[int, int]
+    image_shape: tuple[int, int] | None  # None: the samples are not images (quantum states)
+    sample_shape: tuple[int, ...]  # of one raw sample: image_shape, or (F,)
     source: str
 
     @property
@@ -122,7 +126,8 @@ def _select(spec: DataSpec, ds) -> tuple:
 
 
 def test_split(spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Raw test images ``(N, H, W)``, labels and class names of the spec's dataset and classes.
+    """Raw test samples ``(N, H, W)`` (quantum data: ``(N, F)``), labels and class names of
+    the spec's dataset and classes.
 
     Preprocess them with the pipeline saved beside a model, not a new one.
     """
@@ -135,24 +140,26 @@ def test_split(spec: DataSpec) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
     return X, y, tuple(names)
 
 
-def _pca_size(spec: DataSpec, image_shape: tuple[int, int]) -> int | None:
+def _pca_size(spec: DataSpec, sample_shape: tuple[int, ...]) -> int | None:
     """The PCA size asked for, or the one ``max_features`` forces."""
-    if spec.pca is not None or spec.max_features is None:
+    if spec.pca is not None or spec.max_features is None or spec.binarize:
         return spec.pca
-    n_pixels = spec.downsample**2 if spec.downsample else image_shape[0] * image_shape[1]
-    return spec.max_features if n_pixels > spec.max_features else None
+    n_inputs = spec.downsample**2 if spec.downsample else math.prod(sample_shape)
+    return spec.max_features if n_inputs > spec.max_features else None
 
 
-def spec_pipeline(spec: DataSpec, image_shape: tuple[int, int]) -> Pipeline:
-    """The unfitted preprocessing pipeline the spec describes, for images of ``image_shape``."""
+def spec_pipeline(spec: DataSpec, sample_shape: tuple[int, ...]) -> Pipeline:
+    """The unfitted preprocessing pipeline the spec describes, for samples of
+    ``sample_shape`` (images ``(H, W)`` or rows ``(F,)``)."""
     return make_pipeline(
-        image_shape,
+        sample_shape,
         downsample=spec.downsample,
-        pca=_pca_size(spec, image_shape),
+        pca=_pca_size(spec, sample_shape),
         standardize=spec.standardize,
         scale=spec.scale,
         n_qubits=spec.n_qubits if spec.scale == "amplitude" else None,
         reduce=spec.reduce,
+        binarize=spec.binarize,
     )
 
 
@@ -170,7 +177,7 @@ def prepare_data(spec: DataSpec, dataset=None) -> PreparedData:
     """
     ds = dataset if dataset is not None else load_dataset(spec.dataset, data_dir=spec.data_dir)
     X_tr, y_tr, X_te, y_te, names = _select(spec, ds)
-    pipeline = spec_pipeline(spec, ds.image_shape)
+    pipeline = spec_pipeline(spec, ds.sample_shape)
     Z_tr = pipeline.fit(X_tr).transform(X_tr)
     Z_te = pipeline.transform(X_te)
     if Z_tr.shape[0] < 2:
@@ -183,5 +190,6 @@ def prepare_data(spec: DataSpec, dataset=None) -> PreparedData:
         pipeline,
         names,
         ds.image_shape,
+        ds.sample_shape,
         ds.source,
     )

@@ -26,7 +26,13 @@ import torch
 from torch import nn
 
 from qimage.errors import QimageError, TrainingError
-from qimage.models import ModelConfig, build_model, count_parameters, gradient_methods
+from qimage.models import (
+    ModelConfig,
+    build_model,
+    count_parameters,
+    get_family,
+    gradient_methods,
+)
 from qimage.sim import Execution
 from qimage.train.checkpoint import atomic_write
 from qimage.train.config import TrainConfig
@@ -34,6 +40,7 @@ from qimage.train.dataprep import DataSpec, PreparedData, prepare_data
 from qimage.train.loop import History, fit
 from qimage.train.metrics import evaluate
 from qimage.train.modelfile import save_model
+from qimage.train.records import check_record, matches, record_types
 
 __all__ = [
     "RUN_VERSION",
@@ -70,27 +77,58 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
-        """Read a run config (either version); any malformed part is a :class:`TrainingError`."""
+        """Read a run config (either version); any malformed part is a :class:`TrainingError`:
+        a missing section or key (version 2), a value of the wrong type, an unknown key."""
         try:
             return _from_dict(data)
-        except (QimageError, KeyError, TypeError, ValueError, AttributeError) as err:
+        except QimageError as err:
+            raise TrainingError(f"not a valid qimage run config: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             message = f"not a valid qimage run config ({type(err).__name__}: {err})"
             raise TrainingError(message) from None
 
 
+# The top-level keys of run.json by version: version 1 had neither a version key nor an
+# execution section (its run options lived in the model config).
+_SECTIONS = {
+    1: ("data", "model", "train"),
+    RUN_VERSION: ("version", "data", "model", "train", "execution"),
+}
+
+
 def _from_dict(data: dict) -> RunConfig:
     version = data.get("version", 1)
+    if not matches(version, int) or version not in _SECTIONS:
+        raise TrainingError(f"run.json version {version!r}; this qimage reads 1 and {RUN_VERSION}")
+    check_record("run.json", data, {}, _SECTIONS[version])
+    unknown = sorted(set(data) - set(_SECTIONS[version]))
+    if unknown:
+        hint = "" if "version" in data else f" (a version {RUN_VERSION} file without its version?)"
+        raise TrainingError(f"a version {version} run.json has no {', '.join(unknown)}{hint}")
+    _check_sections(data, complete=version == RUN_VERSION)
     if version == 1:
         model, run = ModelConfig.from_legacy(data["model"])
         execution = _legacy_execution(run)
-    elif version == RUN_VERSION:
+    else:
         model = ModelConfig.from_dict(data["model"])
         execution = Execution.from_dict(data["execution"])
-    else:
-        raise TrainingError(f"run.json version {version}; this qimage reads 1 and {RUN_VERSION}")
     return RunConfig(
         DataSpec(**data["data"]), model, TrainConfig.from_dict(data["train"]), execution
     )
+
+
+def _check_sections(data: dict, complete: bool) -> None:
+    """Every section's values of their fields' types and, when ``complete``, every key that
+    this qimage writes present (a missing one is not silently defaulted)."""
+    for name, cls in (("data", DataSpec), ("train", TrainConfig), ("execution", Execution)):
+        if name in data:
+            check_record(name, data[name], record_types(cls), cls().to_dict() if complete else ())
+    if complete:  # version 1 model configs are flat records of every family's options
+        model = data["model"]
+        check_record("model", model, {"name": str}, ["name"])
+        family = get_family(model["name"])
+        types_ = {"n_features": int, "n_classes": int, **record_types(family.Config)}
+        check_record("model", model, types_, ModelConfig(model["name"]).to_dict())
 
 
 def _legacy_execution(run: dict) -> Execution:
@@ -135,7 +173,10 @@ def load_run_config(out_dir: str | Path) -> RunConfig:
         raise TrainingError(f"{path} is not readable JSON ({err})") from None
     if not isinstance(data, dict):
         raise TrainingError(f"{path} does not hold a run config (a JSON object)")
-    return RunConfig.from_dict(data)
+    try:
+        return RunConfig.from_dict(data)
+    except TrainingError as err:
+        raise TrainingError(f"{path}: {err}") from None
 
 
 def place(model: nn.Module, execution: Execution) -> nn.Module:
@@ -159,6 +200,21 @@ def _write_history(path: Path, history: History) -> None:
 
     if history.rows:
         atomic_write(path, write)
+
+
+def _start_run(out: Path, cfg: RunConfig) -> None:
+    """Write ``run.json`` once training is about to start: a run refused earlier (a
+    checkpoint that does not fit) leaves its folder as it was."""
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "run.json", cfg.to_dict())
+
+
+def _shape_info(data: PreparedData) -> dict:
+    """What a model file says of its raw samples: images ``(H, W)``, or rows of features
+    with no image shape (quantum states), which the image-only commands refuse."""
+    if data.image_shape is not None:
+        return {"image_shape": list(data.image_shape)}
+    return {"image_shape": None, "sample_shape": list(data.sample_shape)}
 
 
 def run_experiment(
@@ -188,28 +244,27 @@ def run_experiment(
     cfg.model = cfg.model.replace(n_features=data.n_features, n_classes=data.n_classes).resolved()
     if cfg.execution.seed is None:  # shots and noise draws follow the run's seed
         cfg.execution = cfg.execution.replace(seed=cfg.train.seed)
-    execution, objective = cfg.execution, cfg.model.family.objective
+    execution, family = cfg.execution, cfg.model.family
+    objective, options, n_classes = family.objective, cfg.model.options, data.n_classes
     model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
+    X_train, y_train = family.prepare(options, data.X_train, data.y_train, n_classes)
+    X_test, y_test = family.prepare(options, data.X_test, data.y_test, n_classes)
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        _write_json(out / "run.json", cfg.to_dict())
     start = time.perf_counter()
     history = fit(
         model,
-        data.X_train,
-        data.y_train,
+        X_train,
+        y_train,
         cfg.train,
         checkpoint=out / "checkpoint.pt" if out else None,
         resume=resume,
         progress=progress,
+        on_start=None if out is None else lambda: _start_run(out, cfg),
         execution=execution,
         objective=objective,
         ranks=ranks,
     )
-    test = evaluate(
-        model, data.X_test, data.y_test, data.n_classes, execution=execution, objective=objective
-    )
+    test = evaluate(model, X_test, y_test, n_classes, execution=execution, objective=objective)
     metrics = {
         "test": test,
         "n_parameters": count_parameters(model),
@@ -223,12 +278,13 @@ def run_experiment(
         info = {
             "dataset": cfg.data.dataset,
             "class_names": list(data.class_names),
-            "image_shape": list(data.image_shape),
+            **_shape_info(data),
             "data": cfg.data.to_dict(),
             "train": cfg.train.to_dict(),
             "execution": cfg.execution.to_dict(),
             "gradient": gradient_methods(model, cfg.train.batch_size, execution),
-            "test_accuracy": metrics["test"]["accuracy"],
+            "test_accuracy": test["accuracy"],
+            "test_summary": objective.summary(test),
         }
         save_model(out / "model.safetensors", model, cfg.model, data.pipeline, info)
         _write_json(out / "metrics.json", metrics)

@@ -325,6 +325,7 @@ def fit(
     resume: bool = False,
     progress: bool | None = None,
     on_batch=None,
+    on_start=None,
     execution: Execution | None = None,
     objective: Objective = CLASSIFICATION,
     ranks: Ranks | None = None,
@@ -342,6 +343,8 @@ def fit(
         progress: show a progress bar (default: when stderr is a terminal).
         on_batch: optional ``callback(epoch, batch) -> bool``; returning True requests a
             stop exactly as Ctrl-C does (used by tests to interrupt at a precise point).
+        on_start: optional ``callback()`` called once before the first step, after a
+            resumed checkpoint was accepted (so that a refused resume writes nothing).
         ranks: train data-parallel as this rank (:func:`qimage.train.distributed.join`);
             ``batch_size`` is per rank. Rank 0 alone shows progress and saves checkpoints;
             on resume it reads ``checkpoint`` and sends it to the others.
@@ -362,6 +365,8 @@ def fit(
     run.ranks, run.net = ranks, ranks.wrap(model) if ranks else model
     if resume:
         _restore(run, _load(checkpoint, ranks), cfg)
+    if on_start is not None:
+        on_start()
     if ranks and not ranks.main:
         checkpoint, progress = None, False
     with _StopFlag() as stop, ProgressBar(enabled=progress) as bar:

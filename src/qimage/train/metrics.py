@@ -29,20 +29,6 @@ def evaluate(
 
 
 def format_report(metrics: dict, class_names: list[str]) -> str:
-    """A plain-text report: accuracy, a per-class table and the confusion matrix."""
-    width = max(5, *(len(c) for c in class_names))
-    lines = [
-        f"accuracy {metrics['accuracy']:.4f} on {metrics['n_samples']} samples "
-        f"(loss {metrics['loss']:.4f})",
-        "",
-        f"{'class':>{width}}  precision  recall",
-    ]
-    for name, p, r in zip(class_names, metrics["precision"], metrics["recall"], strict=True):
-        lines.append(f"{name:>{width}}  {p:9.3f}  {r:6.3f}")
-    lines += ["", "confusion matrix (rows: true, columns: predicted)"]
-    cells = max(len(str(v)) for row in metrics["confusion"] for v in row)
-    cells = max(cells, *(len(c) for c in class_names))
-    lines.append(" " * (width + 1) + " ".join(f"{c:>{cells}}" for c in class_names))
-    for name, row in zip(class_names, metrics["confusion"], strict=True):
-        lines.append(f"{name:>{width}} " + " ".join(f"{v:>{cells}}" for v in row))
-    return "\n".join(lines)
+    """A classifier's plain-text report: accuracy, a per-class table and the confusion
+    matrix (:meth:`qimage.models.Objective.text_report` of classification)."""
+    return CLASSIFICATION.text_report(metrics, class_names)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from qimage.errors import ModelFileError, QimageError
+from qimage.errors import DatasetError, ModelFileError, QimageError
 from qimage.models import ModelConfig, build_model
 from qimage.preprocess import Pipeline
 from qimage.sim import Execution
@@ -38,6 +38,8 @@ __all__ = ["FORMAT", "VERSION", "ModelFile", "load_model", "save_model"]
 FORMAT = "qimage-model"
 VERSION = 2
 _READS = ("1", "2")
+MAX_IMAGE_SIDE = 4096
+"""Largest image side a model file may declare (pictures are scaled to it before predicting)."""
 
 
 @dataclass
@@ -49,22 +51,60 @@ class ModelFile:
     pipeline: Pipeline | None = None
     info: dict = field(default_factory=dict)
 
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the images the model reads (files without one: the 8x8 digits).
+
+        A model of samples that are not images (quantum states, ``image_shape`` None) is
+        refused in one line, as is a malformed shape.
+        """
+        shape = self.info.get("image_shape", [8, 8])
+        if shape is None:
+            raise DatasetError(
+                f"this model reads {self.info.get('dataset', 'non-image')} samples, not "
+                "images: evaluate it with qimage evaluate on its dataset"
+            )
+        if not (isinstance(shape, list) and len(shape) == 2 and _sizes(shape)):
+            raise ModelFileError(f"the model file's image_shape {shape!r} is not [height, width]")
+        return tuple(shape)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one raw sample the pipeline takes: ``(H, W)`` images or ``(F,)`` rows."""
+        if self.info.get("image_shape", [8, 8]) is not None:
+            return self.image_shape
+        shape = self.info.get("sample_shape")
+        if not (isinstance(shape, list) and shape and _sizes(shape)):
+            raise ModelFileError(f"the model file's sample_shape {shape!r} is not a shape")
+        return tuple(shape)
+
     @torch.no_grad()
     def predict_proba(self, images: np.ndarray, execution: Execution | None = None) -> np.ndarray:
         """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset),
         the model run under ``execution`` (exact and ideal by default)."""
+        objective = self.config.family.objective
+        if not objective.classifies:
+            raise ModelFileError(
+                f"a {self.config.name} model does not classify images ({objective.name} "
+                "objective): draw from it with qimage sample"
+            )
         features = self.pipeline.transform(images) if self.pipeline is not None else images
         weights = next(self.model.parameters())
         x = torch.as_tensor(np.asarray(features), dtype=weights.dtype, device=weights.device)
         self.model.eval()
         outputs = self.model(x) if execution is None else self.model(x, execution=execution)
-        return self.config.family.objective.proba(outputs).cpu().numpy()
+        return objective.proba(outputs).cpu().numpy()
 
     def predict(self, images: np.ndarray, execution: Execution | None = None) -> list[str]:
         """The most probable class name of each raw image ``(N, H, W)``."""
         proba = self.predict_proba(images, execution)
         names = self.info.get("class_names") or [str(c) for c in range(proba.shape[1])]
         return [names[i] for i in proba.argmax(axis=1)]
+
+
+def _sizes(shape: list) -> bool:
+    """Whether every entry is a plausible axis length (a positive int, not a bool)."""
+    return all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 2**24 for n in shape)
 
 
 def save_model(
@@ -134,8 +174,35 @@ def load_model(path: str | Path, device: torch.device | str | None = None) -> Mo
         raise ModelFileError(f"{path} does not describe a loadable model: {err}") from None
     if not isinstance(info, dict):
         raise ModelFileError(f"{path} has malformed metadata (info is not a JSON object)")
+    problem = _info_problem(info, config.n_classes)
+    if problem:
+        raise ModelFileError(f"{path} has malformed metadata ({problem})")
     model = model.to(device) if device is not None else model
     return ModelFile(model.eval(), config, pipeline, info)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _info_problem(info: dict, n_classes: int) -> str | None:
+    """What is wrong with ``info``'s class names and image shape (both optional), if anything:
+    commands zip the names with the model's outputs and draw pictures at that shape."""
+    names = info.get("class_names")
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == n_classes
+        and all(isinstance(n, str) for n in names)
+    ):
+        return f"class_names must be a list of {n_classes} names, got {names!r}"
+    shape = info.get("image_shape")
+    if shape is not None and not (
+        isinstance(shape, list)
+        and len(shape) == 2
+        and all(_is_int(side) and 1 <= side <= MAX_IMAGE_SIDE for side in shape)
+    ):
+        return f"image_shape must be [height, width] in 1..{MAX_IMAGE_SIDE}, got {shape!r}"
+    return None
 
 
 def _config(meta: dict) -> ModelConfig:

@@ -8,6 +8,10 @@ A Born machine (:class:`qimage.models.born.BornMachine`) trains through
   (:func:`qimage.models.born.born_targets`);
 * outputs: the model's probabilities ``(B, 2^n)``, exact or estimated from shots.
 
+:meth:`BornFamily.prepare` makes ``x`` and ``y`` from binarised images and their classes, so
+``qimage train --model born`` runs the ordinary trainer (the images pooled and thresholded by
+the ``binarize`` step its :meth:`BornFamily.preprocessing` asks for).
+
 The loss compares, class by class, the model's distribution with the batch's empirical one:
 the squared maximum mean discrepancy under a Gaussian kernel on bit strings (a mixture over
 bandwidths ``sigmas``; as the squared distance of two bit strings is their Hamming distance,
@@ -26,13 +30,14 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
+from torch.nn.functional import one_hot
 
 from qimage.circuits import ANSATZE
 from qimage.errors import CircuitError
-from qimage.models.born import BornMachine
+from qimage.models.born import BornMachine, born_targets
 from qimage.models.family import Family
 from qimage.models.objective import Objective
 
@@ -114,6 +119,8 @@ class BornObjective(Objective):
     sigmas: tuple[float, ...] = SIGMAS
     name: str = "born"
     metrics: tuple[str, ...] = ("neg_mmd", "neg_kl")
+    headline: tuple[tuple[str, str], ...] = (("kl", "KL"), ("tv", "TV"), ("mmd2", "MMD²"))
+    classifies: bool = False
 
     def __post_init__(self) -> None:
         if self.loss_name not in ("mmd", "kl"):
@@ -122,6 +129,14 @@ class BornObjective(Objective):
     @property
     def score(self) -> str:
         return f"neg_{self.loss_name}"
+
+    @property
+    def loss_label(self) -> str:
+        return "squared MMD" if self.loss_name == "mmd" else "KL(data || model)"
+
+    @property
+    def score_label(self) -> str:
+        return f"- {self.loss_label}"
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         p, q, w = grouped(outputs, targets)
@@ -153,6 +168,19 @@ class BornObjective(Objective):
             "mmd2": (w * mmd).sum().item(),
             "per_class": {"kl": kl.tolist(), "tv": tv.tolist(), "mmd2": mmd.tolist()},
         }
+
+    def text_report(self, report: dict, class_names: list[str]) -> str:
+        """The headline, then KL, TV and MMD² of each class (one row for an unconditioned
+        model, which learns the classes' mixture)."""
+        per_class = report["per_class"]
+        names = class_names if len(per_class["kl"]) == len(class_names) else ["all"]
+        width = max(5, *(len(c) for c in names))
+        head = Objective.text_report(self, report, class_names)
+        lines = [head, "", f"{'class':>{width}}      KL      TV    MMD²"]
+        for i, name in enumerate(names):
+            kl, tv, mmd = (per_class[k][i] for k in ("kl", "tv", "mmd2"))
+            lines.append(f"{name:>{width}}  {kl:6.3f}  {tv:6.3f}  {mmd:6.4f}")
+        return "\n".join(lines)
 
 
 BORN_MMD = BornObjective()
@@ -187,14 +215,23 @@ class BornFamily(Family):
     quantum = True
 
     def preprocessing(self, options: BornConfig, n_classes: int) -> dict:
-        """Refused: the feature pipeline gives features and class labels, where a Born
-        machine needs condition rows and bit-string targets (a class label would silently
-        be read as a bit string)."""
-        raise CircuitError(
-            "the Born machine learns bit-string images, not classes: train it with "
-            "qimage.estimators.BornMachine (bits from qimage.preprocess.bits.load_bits) "
-            "and draw with qimage sample"
-        )
+        """Images pooled to 4x4 (16 qubits; ``downsample`` changes it) and binarised at a
+        level fitted on the training images."""
+        return {"binarize": True, "downsample": 4}
+
+    def prepare(self, options: BornConfig, X: torch.Tensor, y: torch.Tensor, n_classes: int):
+        """Condition rows (class one-hots, or ones) and targets ``label * 2^n + index`` of
+        the 0/1 pixel rows ``X`` (:func:`qimage.models.born.born_targets`)."""
+        if options.conditional:
+            return one_hot(y.long(), n_classes).to(X.dtype), born_targets(X, y)
+        return torch.ones(len(X), 1, dtype=X.dtype), born_targets(X)
+
+    def resolve(self, options: BornConfig, n_features: int, n_classes: int) -> BornConfig:
+        """``rows`` defaults to the side of a square image (pooled images are square)."""
+        side = math.isqrt(n_features)
+        if options.rows is None and side * side == n_features:
+            return replace(options, rows=side)
+        return options
 
     def n_qubits(self, options: BornConfig, n_features: int, n_classes: int) -> int:
         return n_features

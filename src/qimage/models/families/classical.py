@@ -5,11 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qimage.errors import CircuitError
-from qimage.models.classical import DEFAULT_HIDDEN, MLP, LogisticRegression, SmallCNN
+from qimage.models.classical import (
+    DEFAULT_HIDDEN,
+    MLP,
+    LogisticRegression,
+    ProjectedLogisticRegression,
+    SmallCNN,
+)
 from qimage.models.families.quanv import PIXEL_ANGLES
 from qimage.models.family import Family
 
-__all__ = ["CNNConfig", "CNNFamily", "LogRegFamily", "MLPConfig", "MLPFamily", "NoOptions"]
+__all__ = [
+    "CNNConfig",
+    "CNNFamily",
+    "LogRegFamily",
+    "MLPConfig",
+    "MLPFamily",
+    "NoOptions",
+    "ProjectedLogRegConfig",
+    "ProjectedLogRegFamily",
+]
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,38 @@ class LogRegFamily(Family):
 
     def build(self, options, n_features: int, n_classes: int, generator):
         return LogisticRegression(n_features, n_classes, generator)
+
+
+@dataclass(frozen=True)
+class ProjectedLogRegConfig:
+    k: int = 16  # features after the fixed random projection
+    projection_seed: int = 0  # draws the projection; not the training seed
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise CircuitError(f"the projected logreg needs k >= 1, got {self.k}")
+
+
+class ProjectedLogRegFamily(Family):
+    """Logistic regression on a fixed, seeded random projection: a classical twin that can
+    be as small as a quantum model on many features (``k * C + C`` parameters)."""
+
+    name = "projected_logreg"
+    summary = "logistic regression on a fixed random projection of the features to k"
+    Config = ProjectedLogRegConfig
+    size_option = "k"
+
+    def build(self, options: ProjectedLogRegConfig, n_features: int, n_classes: int, generator):
+        return ProjectedLogisticRegression(
+            n_features, n_classes, options.k, options.projection_seed, generator
+        )
+
+    def describe(self, options: ProjectedLogRegConfig) -> str:
+        k = options.k
+        return (
+            f"projected_logreg (fixed random projection to {k} features, seed "
+            f"{options.projection_seed}; {k} x classes + classes trainable parameters)"
+        )
 
 
 @dataclass(frozen=True)
