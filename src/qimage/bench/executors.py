@@ -107,7 +107,10 @@ class RayExecutor:
                 _node_ip_address="127.0.0.1",
             )
         self._task = ray.remote(num_cpus=self.threads, max_retries=max_retries)(_attempt)
-        self._tries = ray.remote(num_cpus=0, max_restarts=-1)(_Tries).remote()
+        # Out of order: a cancelled job can leave a gap in its worker's sequence of calls to
+        # the counter, which in order would stall that worker's next call for 30 s and fail.
+        counter = ray.remote(num_cpus=0, max_restarts=-1, allow_out_of_order_execution=True)
+        self._tries = counter(_Tries).remote()
 
     def map(self, function: Callable, jobs: Sequence) -> Iterator[tuple[int, object, int]]:
         ray, token = self._ray, uuid.uuid4().hex
