@@ -61,7 +61,8 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _execution(self) -> Execution:
-        """How the circuits run: the estimator's diff method (if it has one), complex128."""
+        """How the circuits run: the estimator's diff method (if it has one; ``None``: the
+        engine's choice, backprop where it fits in memory, else adjoint), complex128."""
         return Execution(diff_method=getattr(self, "diff_method", None), dtype=_PRECISION)
 
     def _train(self, features: torch.Tensor, codes: torch.Tensor, seed: int) -> None:
@@ -123,7 +124,7 @@ class QNNClassifier(_TorchClassifier):
         encoder: str = "angle",
         ansatz: str = "strongly_entangling",
         readout: str = "probs",
-        diff_method: str = "adjoint",
+        diff_method: str | None = None,
         epochs: int = 20,
         batch_size: int = 32,
         lr: float = 0.05,
@@ -166,7 +167,7 @@ class DressedQNNClassifier(_TorchClassifier):
         n_qubits: int = 4,
         n_layers: int = 2,
         ansatz: str = "strongly_entangling",
-        diff_method: str = "adjoint",
+        diff_method: str | None = None,
         epochs: int = 20,
         batch_size: int = 32,
         lr: float = 0.02,
