@@ -91,27 +91,32 @@ function pixels() {
 
 // ---- talking to the server ------------------------------------------------------------------
 async function explain() {
-  if (!strokes.length) { $("error").textContent = "draw a digit"; return; }
+  // While an answer is in flight, a change (an undo to an empty canvas included) waits for
+  // it and asks again, so that the stale answer cannot arrive last and be shown.
   if (busy) { again = true; return; }
+  if (!strokes.length) { $("error").textContent = "draw a digit"; return; }
   busy = true;
   const body = { pixels: pixels(), noise: Number($("noise").value), seed: 0 };
   const shots = SHOTS[$("shots").value];
   if (shots) body.shots = shots;
   if ($("label").value !== "") body.label = Number($("label").value);
   window.lastPixels = body.pixels;
+  let shown = true;  // data-renders counts answers shown (tests wait on it), not requests
   try {
     const answer = await fetch("/api/explain", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     const data = await answer.json();
     if (!answer.ok) throw new Error(data.detail || answer.statusText);
+    // The drawing changed meanwhile: the next answer replaces this one.
+    if (again) { shown = false; return; }
     $("error").textContent = "";
     render(data);
   } catch (err) {
     $("error").textContent = String(err.message || err);
   } finally {
     busy = false;
-    document.body.dataset.renders = Number(document.body.dataset.renders) + 1;
+    if (shown) document.body.dataset.renders = Number(document.body.dataset.renders) + 1;
     if (again) { again = false; explain(); }
   }
 }
