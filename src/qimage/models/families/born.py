@@ -107,6 +107,13 @@ def grouped(outputs: torch.Tensor, targets: torch.Tensor):
     return outputs[first], q / counts[:, None], counts / counts.sum()
 
 
+# A Born loss by name: its label and ``per_class(p_model, q_data, sigmas) -> (C,)``.
+_LOSSES = {
+    "mmd": ("squared MMD", mmd2),
+    "kl": ("KL(data || model)", lambda p, q, sigmas: kl_divergence(q, p)),
+}
+
+
 @dataclass(frozen=True)
 class BornObjective(Objective):
     """Born-machine outputs ``(B, 2^n)`` against targets ``label * 2^n + index`` ``(B,)``.
@@ -123,7 +130,7 @@ class BornObjective(Objective):
     classifies: bool = False
 
     def __post_init__(self) -> None:
-        if self.loss_name not in ("mmd", "kl"):
+        if self.loss_name not in _LOSSES:
             raise CircuitError(f"a Born machine's loss is 'mmd' or 'kl', got {self.loss_name!r}")
 
     @property
@@ -132,7 +139,7 @@ class BornObjective(Objective):
 
     @property
     def loss_label(self) -> str:
-        return "squared MMD" if self.loss_name == "mmd" else "KL(data || model)"
+        return _LOSSES[self.loss_name][0]
 
     @property
     def score_label(self) -> str:
@@ -140,7 +147,7 @@ class BornObjective(Objective):
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         p, q, w = grouped(outputs, targets)
-        per_class = mmd2(p, q, self.sigmas) if self.loss_name == "mmd" else kl_divergence(q, p)
+        per_class = _LOSSES[self.loss_name][1](p, q, self.sigmas)
         return (w * per_class).sum()
 
     def batch_sums(self, outputs: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
