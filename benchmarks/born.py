@@ -223,6 +223,19 @@ def run_seed(name, train, test, shape, born, seed, models) -> list[dict]:
     return rows
 
 
+def _cells(own: list[dict], keys) -> str:
+    """Table cells "mean ± CI" over the seeds' rows ``own``, "–" for a metric they lack."""
+    cells = []
+    for key in keys:
+        if key not in own[0]:
+            cells.append("–")
+            continue
+        s = summarise([r[key] for r in own])
+        digits = 4 if key == "mmd2_samples" else 3
+        cells.append(f"{s.mean:.{digits}f} ± {s.ci:.{digits}f}")
+    return " | ".join(cells)
+
+
 def table(rows: list[dict]) -> str:
     keys = ("kl", "tv", "mmd2_samples", "validity", "novelty")
     lines = [
@@ -232,16 +245,8 @@ def table(rows: list[dict]) -> str:
     for data in dict.fromkeys(r["data"] for r in rows):
         for model in dict.fromkeys(r["model"] for r in rows if r["data"] == data):
             own = [r for r in rows if r["data"] == data and r["model"] == model]
-            cells = []
-            for key in keys:
-                if key not in own[0]:
-                    cells.append("–")
-                    continue
-                s = summarise([r[key] for r in own])
-                digits = 4 if key == "mmd2_samples" else 3
-                cells.append(f"{s.mean:.{digits}f} ± {s.ci:.{digits}f}")
             params = own[0]["n_parameters"]
-            lines.append(f"| {data} | {model} | {params} | " + " | ".join(cells) + " |")
+            lines.append(f"| {data} | {model} | {params} | " + _cells(own, keys) + " |")
     return "\n".join(lines)
 
 
@@ -372,14 +377,7 @@ def conditional_table(rows: list[dict]) -> str:
     ]
     for model in dict.fromkeys(r["model"] for r in rows):
         own = [r for r in rows if r["model"] == model]
-        cells = []
-        for key in keys:
-            if key not in own[0]:
-                cells.append("–")
-                continue
-            s = summarise([r[key] for r in own])
-            cells.append(f"{s.mean:.3f} ± {s.ci:.3f}")
-        lines.append(f"| {model} | {own[0]['n_parameters']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {model} | {own[0]['n_parameters']} | " + _cells(own, keys) + " |")
     return "\n".join(lines)
 
 
