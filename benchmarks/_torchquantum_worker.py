@@ -18,11 +18,11 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import json
-import statistics
 import sys
-import time
 import warnings
 from unittest import mock
+
+from _timing import timed
 
 
 class _StubTorchvision(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -94,18 +94,6 @@ def _closures(tq, tqf, job: dict, device: str) -> tuple[dict, dict]:
     return check, {"train": step, "forward": forward}
 
 
-def _timed(fn, min_time: float, repeats: int, warm_up: bool) -> float:
-    """Median seconds per call over at least ``repeats`` calls and ``min_time`` seconds."""
-    if warm_up:
-        fn()
-    times, start = [], time.perf_counter()
-    while len(times) < repeats or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def _synced(fn, device: str):
     """``fn`` followed by a wait for the device's queued work (CUDA runs asynchronously)."""
     if not str(device).startswith("cuda"):
@@ -135,7 +123,7 @@ def main(path: str) -> None:
             break
         cmd = json.loads(line)
         fn = closures[cmd["workload"]][cmd["kind"]]
-        seconds = _timed(_synced(fn, device), cmd["min_time"], cmd["repeats"], cmd["warm_up"])
+        seconds = timed(_synced(fn, device), cmd["min_time"], cmd["repeats"], cmd["warm_up"])
         print(json.dumps({"seconds": seconds}), flush=True)
 
 

@@ -36,7 +36,6 @@ import itertools
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _simulator_workloads import R1, R2, Spec, make_data, pennylane_qnode, qimage_circuit, r1_like
+from _timing import timed
 
 from qimage.sim import GATES, amplitude_state, run
 from qimage.sim.execute import gradient_method
@@ -92,18 +92,6 @@ def tune_malloc() -> bool:
 
 def _env(args) -> dict:
     return os.environ | (MALLOC_ENV if args.tune_malloc else {})
-
-
-def timed(fn, min_time: float, repeats: int = 3, warm_up: bool = True) -> float:
-    """Median seconds per call, after one warm-up, over ``repeats`` calls and ``min_time``."""
-    if warm_up:
-        fn()
-    times, start = [], time.perf_counter()
-    while len(times) < repeats or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 # --- contenders --------------------------------------------------------------------------
