@@ -126,10 +126,11 @@ class RayExecutor:
                     result, tries = ray.get(ref)
                     yield pending.pop(ref), result, tries
         finally:
-            # Not forced: a running job stops at its next Python line and its worker stays
-            # up for the rerun; an owned local Ray is shut down on exit anyway.
+            # Forced: a running job's worker is killed at once. Unforced cancellation waits
+            # for the job's next Python line, which a job inside a long native call may not
+            # reach for many seconds (seen as a cancelled cell still running after 20 s).
             for ref in pending:
-                ray.cancel(ref)
+                ray.cancel(ref, force=True)
 
     def __enter__(self) -> RayExecutor:
         return self
