@@ -8,6 +8,7 @@ from PIL import Image
 
 from qimage.cli import main
 from qimage.data.bars import bars_and_stripes, is_bars_and_stripes
+from qimage.errors import CircuitError, TrainingError
 from qimage.estimators import BornMachine
 from qimage.preprocess import PreprocessError
 
@@ -69,6 +70,10 @@ class TestEstimator:
             BornMachine(epochs=1).fit(np.full((4, 4), 0.5))
         with pytest.raises(ValueError, match="not conditioned"):
             fitted.sample(3, label=1)
+        with pytest.raises(TrainingError, match=r"KL.* loss needs exact probabilities"):
+            BornMachine(epochs=1, loss="kl", shots=100).fit(BAS)
+        with pytest.raises(CircuitError, match="loss is 'mmd' or 'kl', got 'l2'"):
+            BornMachine(epochs=1, loss="l2").fit(BAS)
 
 
 class TestSampleCommand:

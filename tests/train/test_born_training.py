@@ -16,7 +16,7 @@ from reference import TOLERANCE
 
 from qimage.cli import main
 from qimage.data import load_dataset
-from qimage.models import FAMILIES, Family, ModelConfig
+from qimage.models import FAMILIES, Family, ModelConfig, build_model
 from qimage.preprocess import PreprocessError, make_pipeline
 from qimage.train import DataSpec, load_model, select_data
 
@@ -213,3 +213,48 @@ def test_export_to_a_pennylane_script_gives_the_model_distribution(run, tmp_path
     exec(out.read_text(), namespace)
     probs = np.asarray(namespace["circuit"](namespace["INPUT"], namespace["WEIGHTS"]))
     np.testing.assert_allclose(probs, _distribution(run, 0), atol=1e-5)
+
+
+class TestKLLoss:
+    """``--loss kl``: one full-batch epoch, so the recorded training loss is the loss of the
+    initial weights, recomputed here as KL(train data || model) with numpy."""
+
+    def test_trains_on_kl_and_records_it(self, tmp_path, capsys):
+        out = tmp_path / "kl"
+        one_batch = ["--epochs", "1", "--batch-size", "4096", "--val-fraction", "0", "--quiet"]
+        assert main(["train", *ARGS, *one_batch, "--loss", "kl", "--out", str(out)]) == 0
+        saved = json.loads((out / "run.json").read_text())["model"]
+        assert saved["loss"] == "kl"
+        loaded = load_model(out)
+        threshold = loaded.pipeline.state_dict()["binarize.threshold_"].item()
+        X_tr, _, _ = _test_bits(threshold)
+        q = _empirical((_pooled(X_tr) > threshold).astype(np.int64))
+        seed = json.loads((out / "run.json").read_text())["train"]["seed"]
+        initial = build_model(loaded.config, torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            p = initial(torch.ones(1, 1))[0].double().numpy()
+        on = q > 0
+        kl = float((q[on] * np.log(q[on] / p[on])).sum())
+        rows = (out / "history.csv").read_text().splitlines()
+        assert float(rows[1].split(",")[1]) == pytest.approx(kl, rel=TOLERANCE[torch.complex64])
+        assert "kl loss" in loaded.config.describe()
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            (["--loss", "kl", "--shots", "100"], "needs exact probabilities, not estimates"),
+            (["--loss", "hinge"], "a Born machine's loss is 'mmd' or 'kl', got 'hinge'"),
+            (["--model", "qnn", "--loss", "kl"], "model 'qnn' has no option loss"),
+        ],
+    )
+    def test_a_loss_the_model_cannot_train_on_is_one_line(self, extra, message, tmp_path, capsys):
+        args = ["train", *ARGS, *FAST, *extra, "--out", str(tmp_path / "r")]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+    def test_help_documents_the_losses(self, capsys):
+        with pytest.raises(SystemExit):
+            main(["train", "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--loss NAME" in text and "kl, the KL divergence" in text

@@ -161,7 +161,7 @@ def _train_torch(config: ModelConfig, train_cfg, X_tr, y_tr, frozen: bool, seed:
     if frozen:
         config.family.freeze_quantum(model)
     start = time.perf_counter()
-    objective = config.family.objective
+    objective = config.objective
     history = fit(
         model, X_tr, y_tr, train_cfg, progress=False, execution=execution, objective=objective
     )
@@ -236,7 +236,7 @@ def _score(task, bench, suite_models, size, seed, params, data_dir, folds=None, 
         ye.long(),
         task.n_classes(),
         execution=execution,
-        objective=config.family.objective,
+        objective=config.objective,
     )
     return {
         "accuracy": metrics["accuracy"],

@@ -72,7 +72,7 @@ def run_evaluate(args) -> int:
     features = torch.as_tensor(loaded.pipeline.transform(images), dtype=torch.float32)
     family, n_classes = loaded.config.family, len(names)
     X, y = family.prepare(loaded.config.options, features, torch.as_tensor(labels), n_classes)
-    objective = family.objective
+    objective = loaded.config.objective
     metrics = evaluate(model, X, y, n_classes, execution=execution, objective=objective)
     text = objective.text_report(metrics, list(names))
     print(json.dumps(metrics, indent=2) if args.json else text)

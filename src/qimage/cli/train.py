@@ -62,6 +62,7 @@ MODEL_FLAGS = {
     "stride": "stride",
     "trainable": "trainable",
     "conditional": "conditional",
+    "loss": "loss",
 }
 TRAIN_FLAGS = {
     "epochs": "epochs",
@@ -146,6 +147,13 @@ def add_parser(sub) -> None:
         "--conditional",
         action=argparse.BooleanOptionalAction,
         help="learn one distribution per class, to draw a requested class (born)",
+    )
+    model.add_argument(
+        "--loss",
+        metavar="NAME",
+        help="what a generative model minimises (born): mmd, the kernel distance of "
+        "distributions (default), or kl, the KL divergence, which needs exact probabilities "
+        "(not --shots)",
     )
     add_execution_options(p.add_argument_group("execution (how circuits run)"), training=True)
     train = p.add_argument_group("training")
@@ -277,14 +285,14 @@ def _train(args, cfg: RunConfig, out: Path, ranks) -> int:
         raise TrainingInterrupted(f"{err}{hint}", err.checkpoint) from None
     if not main_rank:
         return 0
-    _write_plots(result, out, cfg.model.family.objective)
+    _write_plots(result, out, cfg.model.objective)
     if args.json:
         print(json.dumps({"run": str(out), **result.metrics}, indent=2))
         return 0
     test = result.metrics["test"]
     samples = "images" if result.data.image_shape else "states"
     print(
-        f"test {cfg.model.family.objective.summary(test)} on {test['n_samples']} "
+        f"test {cfg.model.objective.summary(test)} on {test['n_samples']} "
         f"{cfg.data.dataset} {samples} ({cfg.model.name}, "
         f"{result.metrics['n_parameters']} parameters, "
         f"{result.metrics['train_seconds']:.0f} s); files in {out}"

@@ -26,7 +26,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from qimage.models import ModelConfig, build_model
 from qimage.models.born import born_sample, born_targets
-from qimage.models.families.born import BornObjective
 from qimage.preprocess.bits import bits_to_index, check_bits
 from qimage.sim import Execution
 from qimage.train import TrainConfig, fit, save_model
@@ -95,6 +94,7 @@ class BornMachine(BaseEstimator):
             ansatz=self.ansatz,
             conditional=self.conditional,
             rows=self.rows,
+            loss=self.loss,
         )
         self.model_ = build_model(self.config_, torch.Generator().manual_seed(seed)).double()
         x = self.model_.inputs(labels, n=len(bits))
@@ -102,8 +102,8 @@ class BornMachine(BaseEstimator):
             self.epochs, self.batch_size, self.lr, schedule="none", val_fraction=0.0, seed=seed
         )
         execution = Execution(shots=self.shots, seed=seed)
-        objective = BornObjective(loss_name=self.loss)
         targets = born_targets(torch.as_tensor(bits), labels)
+        objective = self.config_.objective
         fit(
             self.model_, x, targets, train, progress=False, execution=execution, objective=objective
         )

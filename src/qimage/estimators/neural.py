@@ -73,7 +73,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             self._train_config(seed),
             progress=False,
             execution=self._execution(),
-            objective=self.config_.family.objective,
+            objective=self.config_.objective,
         )
 
     def fit(self, X, y):
@@ -96,7 +96,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         logits = predict_logits(self.model_, self._inputs(X), execution=self._execution())
-        return self.config_.family.objective.proba(logits).cpu().numpy()
+        return self.config_.objective.proba(logits).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each sample."""

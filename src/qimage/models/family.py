@@ -42,7 +42,8 @@ class Family:
         summary: one line for ``--help`` and ``qimage info``.
         Config: a frozen dataclass of the family's options; checks them in
             ``__post_init__`` and raises :class:`qimage.errors.CircuitError`.
-        objective: what the outputs mean (classification by default).
+        objective: what the outputs mean (classification by default); a model's own is
+            :meth:`objective_for` its options.
         quantum: whether the model simulates circuits (the benchmark's colour and verdicts).
         size_option: the option that sets a classical twin's size (``hidden``,
             ``channels``), for :meth:`matched`; ``None`` when the size is fixed.
@@ -65,6 +66,11 @@ class Family:
                 f"model {self.name!r} has no option {', '.join(unknown)} (its options: {allowed})"
             )
         return self.Config(**values)
+
+    def objective_for(self, options) -> Objective:
+        """The objective a model with these ``options`` trains on (default: :attr:`objective`;
+        a family with a loss option picks it here)."""
+        return self.objective
 
     def preprocessing(self, options, n_classes: int) -> dict:
         """:class:`qimage.train.DataSpec` fields for this model's inputs (standardised)."""

@@ -34,6 +34,9 @@ class Objective:
         loss_label, score_label: names of the loss and the score on plots.
         classifies: whether :meth:`proba` gives class probabilities (``False`` for a
             generative model, whose outputs are a distribution over images).
+        needs_exact: whether the loss needs exact outputs (a KL divergence is infinite for
+            a bit string that a shot estimate gives probability 0), so training with shots
+            is refused.
     """
 
     name: str
@@ -43,6 +46,7 @@ class Objective:
     loss_label: str = "loss"
     score_label: str = "score"
     classifies: bool = True
+    needs_exact: bool = False
 
     def summary(self, report: dict) -> str:
         """The headline test metrics of a :meth:`report`, e.g. ``"accuracy: 0.9123"``."""

@@ -35,6 +35,7 @@ from qimage.models.families.qcnn import QCNNFamily
 from qimage.models.families.qnn import QNNFamily
 from qimage.models.families.quanv import QuanvFamily, QuanvTwinFamily
 from qimage.models.family import Family
+from qimage.models.objective import Objective
 
 __all__ = ["FAMILIES", "ModelConfig", "build_model", "count_parameters", "get_family", "register"]
 
@@ -93,6 +94,11 @@ class ModelConfig:
     @property
     def family(self) -> Family:
         return get_family(self.name)
+
+    @property
+    def objective(self) -> Objective:
+        """What this model's outputs mean and how it trains (its family's, for its options)."""
+        return self.family.objective_for(self.options)
 
     def __getattr__(self, key: str):
         if key == "options" or key.startswith("__"):

@@ -156,7 +156,7 @@ class Explainer:
         else:
             readout = _z_from_probs(full, n)[:, list(measured.wires)]
         logits = model.readout(readout.to(layer.weights.dtype)).double()
-        probs = self.loaded.config.family.objective.proba(logits)
+        probs = self.loaded.config.objective.proba(logits)
         return {
             "encoding": self._encoding(x[0], inputs, state),
             "circuit": self._circuit(inputs[0] if inputs is not None else None),

@@ -245,7 +245,7 @@ def run_experiment(
     if cfg.execution.seed is None:  # shots and noise draws follow the run's seed
         cfg.execution = cfg.execution.replace(seed=cfg.train.seed)
     execution, family = cfg.execution, cfg.model.family
-    objective, options, n_classes = family.objective, cfg.model.options, data.n_classes
+    objective, options, n_classes = cfg.model.objective, cfg.model.options, data.n_classes
     model = place(build_model(cfg.model, torch.Generator().manual_seed(cfg.train.seed)), execution)
     X_train, y_train = family.prepare(options, data.X_train, data.y_train, n_classes)
     X_test, y_test = family.prepare(options, data.X_test, data.y_test, n_classes)

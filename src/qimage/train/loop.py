@@ -148,6 +148,14 @@ def _check_data(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> None:
         raise TrainingError("the training features contain NaN or infinite values")
 
 
+def _check_exact(objective: Objective, execution: Execution | None) -> None:
+    if objective.needs_exact and execution is not None and execution.shots is not None:
+        raise TrainingError(
+            f"the {objective.loss_label} loss needs exact probabilities, not estimates from "
+            f"{execution.shots} shots; train without shots or with another loss"
+        )
+
+
 def _new_run(model, X, y, cfg: TrainConfig, execution, objective) -> _Run:
     train_idx, val_idx = _split(X.shape[0], cfg)
     optimizer = _optimizer(model, cfg)
@@ -359,6 +367,7 @@ def fit(
     """
     cfg = (config or TrainConfig()).validate()
     _check_data(model, X, y)
+    _check_exact(objective, execution)
     if execution is not None and execution.device is not None:
         model.to(execution.device)
     run = _new_run(model, X, y, cfg, execution, objective)

@@ -82,7 +82,7 @@ class ModelFile:
     def predict_proba(self, images: np.ndarray, execution: Execution | None = None) -> np.ndarray:
         """Class probabilities ``(N, C)`` for raw images ``(N, H, W)`` (as in the dataset),
         the model run under ``execution`` (exact and ideal by default)."""
-        objective = self.config.family.objective
+        objective = self.config.objective
         if not objective.classifies:
             raise ModelFileError(
                 f"a {self.config.name} model does not classify images ({objective.name} "

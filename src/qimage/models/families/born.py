@@ -44,6 +44,7 @@ from qimage.models.objective import Objective
 __all__ = [
     "BORN_KL",
     "BORN_MMD",
+    "LOSSES",
     "BornConfig",
     "BornFamily",
     "BornObjective",
@@ -107,11 +108,20 @@ def grouped(outputs: torch.Tensor, targets: torch.Tensor):
     return outputs[first], q / counts[:, None], counts / counts.sum()
 
 
-# A Born loss by name: its label and ``per_class(p_model, q_data, sigmas) -> (C,)``.
+# A Born loss by name: its label, ``per_class(p_model, q_data, sigmas) -> (C,)``, and
+# whether it needs exact probabilities.
 _LOSSES = {
-    "mmd": ("squared MMD", mmd2),
-    "kl": ("KL(data || model)", lambda p, q, sigmas: kl_divergence(q, p)),
+    "mmd": ("squared MMD", mmd2, False),
+    "kl": ("KL(data || model)", lambda p, q, sigmas: kl_divergence(q, p), True),
 }
+LOSSES = tuple(_LOSSES)
+"""The losses a Born machine trains on (``qimage train --model born --loss NAME``)."""
+
+
+def _check_loss(name: str) -> None:
+    if name not in _LOSSES:
+        choices = " or ".join(repr(k) for k in _LOSSES)
+        raise CircuitError(f"a Born machine's loss is {choices}, got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -130,8 +140,11 @@ class BornObjective(Objective):
     classifies: bool = False
 
     def __post_init__(self) -> None:
-        if self.loss_name not in _LOSSES:
-            raise CircuitError(f"a Born machine's loss is 'mmd' or 'kl', got {self.loss_name!r}")
+        _check_loss(self.loss_name)
+
+    @property
+    def needs_exact(self) -> bool:
+        return _LOSSES[self.loss_name][2]
 
     @property
     def score(self) -> str:
@@ -202,8 +215,10 @@ class BornConfig:
     ansatz: str = "hardware_efficient"  # qimage.circuits.ANSATZE
     conditional: bool = False  # one set of initial angles per class ("draw me a 3")
     rows: int | None = None  # image height for pictures (width = pixels / rows)
+    loss: str = "mmd"  # LOSSES: "mmd", or "kl" (exact probabilities only)
 
     def __post_init__(self) -> None:
+        _check_loss(self.loss)
         if self.n_layers < 1:
             raise CircuitError(f"n_layers must be >= 1, got {self.n_layers}")
         if self.ansatz not in ANSATZE:
@@ -220,6 +235,9 @@ class BornFamily(Family):
     Config = BornConfig
     objective = BORN_MMD
     quantum = True
+
+    def objective_for(self, options: BornConfig) -> BornObjective:
+        return BornObjective(loss_name=options.loss)
 
     def preprocessing(self, options: BornConfig, n_classes: int) -> dict:
         """Images pooled to 4x4 (16 qubits; ``downsample`` changes it) and binarised at a
@@ -253,7 +271,8 @@ class BornFamily(Family):
 
     def describe(self, options: BornConfig) -> str:
         given = ", class-conditioned" if options.conditional else ""
-        return f"born ({options.ansatz} x{options.n_layers}{given})"
+        loss = "" if options.loss == "mmd" else f", {options.loss} loss"
+        return f"born ({options.ansatz} x{options.n_layers}{given}{loss})"
 
 
 def image_shape(options: BornConfig, n_pixels: int) -> tuple[int, int]:
