@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from qimage.bench.generative import GENERATORS, generative_cell, task_bits
 from qimage.bench.spec import BenchModel, Task
 from qimage.data import load_dataset
 from qimage.errors import QimageError
@@ -37,8 +38,10 @@ from qimage.train import (
 )
 
 __all__ = [
+    "CELLS",
     "ESTIMATORS",
     "bench_spec",
+    "check_task_data",
     "class_names",
     "matched_twin",
     "model_config",
@@ -187,11 +190,16 @@ def _observables(seed: int, **params):
 
 
 #: scikit-learn models by ``BenchModel.estimator``: (DataSpec preprocessing, factory
-#: ``factory(seed, **params)``). ``observables`` takes raw states: it measures them.
+#: ``factory(seed, **params)``). ``observables`` takes raw states: it measures them. The
+#: generative models (:data:`qimage.bench.generative.GENERATORS`) take bit strings.
 ESTIMATORS = {
     "svc": ({"standardize": True}, _svc),
     "qsvc": ({"scale": "angle"}, _qsvc),
     "observables": ({}, _observables),
+    **{
+        name: ({}, lambda seed, factory=factory, **params: factory(random_state=seed, **params))
+        for name, factory in GENERATORS.items()
+    },
 }
 
 
@@ -321,11 +329,29 @@ def class_names(task: Task, data_dir=None) -> list[str]:
     return list(ClassSubset(task.classes).select_names(names) if task.classes else names)
 
 
+def _classification_cell(task, bench, suite_models, size, seed, params, data_dir, device):
+    result = _score(task, bench, suite_models, size, seed, params, data_dir, device=device)
+    return {**result, "class_names": class_names(task, data_dir)}
+
+
+#: Per task kind (``Task.kind``): how a cell is trained and scored, and how the task's
+#: data is loaded (``load(task, data_dir)``).
+CELLS = {"classification": _classification_cell, "generative": generative_cell}
+_LOADERS = {"classification": lambda task, data_dir: _dataset(task.dataset, data_dir),
+            "generative": task_bits}  # fmt: skip
+
+
+def check_task_data(task: Task, data_dir=None) -> None:
+    """Load ``task``'s data once, so a missing dataset fails before any cell runs."""
+    _LOADERS[task.kind](task, data_dir)
+
+
 def run_cell(task, bench, suite_models, size, seed, params, data_dir=None, device=None) -> dict:
     """Train and score one cell; errors are recorded, not raised, so a suite keeps going."""
     chosen = {k: v for k, v in params.items() if k != "cv_accuracy"}
     try:
-        result = _score(task, bench, suite_models, size, seed, chosen, data_dir, device=device)
+        cell = CELLS[task.kind]
+        result = cell(task, bench, suite_models, size, seed, chosen, data_dir, device)
     except (QimageError, ValueError, MemoryError) as err:
         return {"error": f"{type(err).__name__}: {err}"}
-    return {**result, "hyperparameters": params, "class_names": class_names(task, data_dir)}
+    return {**result, "hyperparameters": params}

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 from qimage import __version__
-from qimage.bench.cells import run_cell, search_hyperparameters
+from qimage.bench.cells import check_task_data, run_cell, search_hyperparameters
 from qimage.bench.executors import LocalExecutor
 from qimage.bench.spec import Suite
-from qimage.data import load_dataset
 from qimage.report.results import read_jsonl
 
 __all__ = ["PROTOCOL", "read_jsonl", "run_suite"]
@@ -131,7 +130,7 @@ def _job(args):
 def _row(suite, task, model, size, seed, result, tries) -> dict:
     return {
         "suite": suite.name, "task": task.name, "task_label": task.label,
-        "task_unit": task.unit(),
+        "task_unit": task.unit(), "task_kind": task.kind,
         "model": model.name, "family": model.family, "twin": model.twin,
         "ablation_of": model.ablation_of, "ablation": model.ablation,
         "size": size, "seed": seed, "qimage": __version__, "finished": time.time(),
@@ -180,8 +179,8 @@ def run_suite(
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda message: None)
     executor = executor or LocalExecutor(workers)
-    for name in sorted({task.dataset for task in suite.tasks}):
-        load_dataset(name, data_dir=data_dir)  # a missing dataset fails now, not an hour in
+    for task in suite.tasks:
+        check_task_data(task, data_dir)  # a missing dataset fails now, not an hour in
     search = _Searcher(suite, out, data_dir, say, device)
     if max_cells is None:  # otherwise search lazily, only for the cells that will run
         search.prefetch([(t, m) for t, m, _, _ in suite.cells()], executor)
@@ -201,7 +200,8 @@ def run_suite(
             _append(out / "results.jsonl", {"key": key, **row})
             written.add(key)
             counts["failed" if "error" in result else "done"] += 1
-            outcome = result.get("error") or f"accuracy {result['accuracy']:.4f}"
+            outcome = result.get("error") or result.get("summary")
+            outcome = outcome or f"accuracy {result['accuracy']:.4f}"
             retried = f" ({tries} tries)" if tries > 1 else ""
             count(f"{task.name} {model.name} n={size or 'full'} seed={seed}: {outcome}{retried}")
     return counts

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 
 from qimage.errors import QimageError
 
-__all__ = ["BenchModel", "Suite", "Task"]
+__all__ = ["TASK_KINDS", "BenchModel", "Suite", "Task"]
 
 FULL = None
 """A training-set size meaning "the whole official training split"."""
+TASK_KINDS = ("classification", "generative")
+"""What a task's models do: predict labels, or learn the distribution of bit images."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class Task:
 
     ``image_side`` is the side of the square images; samples that are not images (quantum
     states) have None there and their length in ``features``.
+
+    ``kind`` is ``"classification"`` (models predict labels, scored by accuracy) or
+    ``"generative"`` (models learn the distribution of the images as bit strings,
+    ``image_side x image_side`` pixels: the dataset's images pooled to that side and
+    binarised, or ``"bars-and-stripes"``; scored by KL divergence to the test strings).
+    ``candidates`` is the search budget of this task's models when it is not the suite's
+    (generative models have fixed hyperparameters: 1).
     """
 
     name: str
@@ -44,6 +53,12 @@ class Task:
     sizes: tuple[int | None, ...] = (FULL,)
     dataset_classes: int = 10  # classes of the whole dataset
     features: int | None = None  # per raw sample, when the samples are not images
+    kind: str = "classification"
+    candidates: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in TASK_KINDS:
+            raise QimageError(f"task {self.name}: kind is one of {TASK_KINDS}, not {self.kind!r}")
 
     def n_features(self) -> int:
         """Features per sample before model-specific scaling (PCA size, pixels, amplitudes)."""
@@ -53,7 +68,9 @@ class Task:
         return len(self.classes) if self.classes else self.dataset_classes
 
     def unit(self) -> str:
-        """What one sample is, for the report's sentences."""
+        """What one sample is, for the report's sentences and headers."""
+        if self.kind == "generative":
+            return "bit strings"
         return "images" if self.image_side else "states"
 
 
@@ -99,8 +116,9 @@ class BenchModel:
 class Suite:
     """Tasks x models x sizes x seeds, and the search protocol.
 
-    ``candidates``, when set, is the search budget every model gets (checked here), so
-    quantum and classical models are tuned equally; results rows record each model's.
+    ``candidates``, when set, is the search budget every model gets (checked here, with a
+    task's own ``candidates`` in its place), so quantum and classical models are tuned
+    equally; results rows record each model's.
     """
 
     name: str
@@ -112,13 +130,15 @@ class Suite:
     candidates: int | None = None
 
     def __post_init__(self) -> None:
-        if self.candidates is None:
-            return
-        for task, models in self.models.items():
-            unequal = [f"{m.name} ({m.budget()})" for m in models if m.budget() != self.candidates]
+        for task in self.tasks:
+            budget = task.candidates or self.candidates
+            if budget is None:
+                continue
+            models = self.models.get(task.name, ())
+            unequal = [f"{m.name} ({m.budget()})" for m in models if m.budget() != budget]
             if unequal:
                 raise QimageError(
-                    f"suite {self.name}, task {task}: every model searches {self.candidates} "
+                    f"suite {self.name}, task {task.name}: every model searches {budget} "
                     f"candidates, not {', '.join(unequal)}"
                 )
 

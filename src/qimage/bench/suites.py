@@ -1,7 +1,9 @@
 """The benchmark suites: ``quick`` (minutes, smoke-tested in CI), ``standard`` (about an
 hour on 2 cores, its results committed under ``docs/benchmark/``) and ``full`` (hours).
 ``standard`` and ``full`` end with quantum data: the QCNN on cluster-Ising ground states
-against classical models on measurements of them.
+against classical models on measurements of them. ``standard`` then has two generative
+tasks (bars and stripes 3x3, digits pooled to 4x4): the Born machine against classical
+generative models of matched size.
 
 Every quantum model comes with its ablations (separable: no entanglement; frozen: random
 circuit, only the readout trained; classical-part: the model without its circuit, where it
@@ -179,6 +181,23 @@ CLUSTER = Task(
     features=256,
 )
 
+BAS3 = Task(
+    "bas3x3",
+    "bars-and-stripes",
+    "bars and stripes 3x3 (9 bits)",
+    3,
+    kind="generative",
+    candidates=1,
+)
+DIGITS4 = Task(
+    "digits4x4",
+    "digits",
+    "8x8 digits pooled to 4x4 and binarised (16 bits)",
+    4,
+    kind="generative",
+    candidates=1,
+)
+
 _T_DIGITS = {"epochs": 20, "batch_size": 32}
 _T_QCNN = {"epochs": 30, "batch_size": 16}
 _T_QUICK = {"epochs": 4, "batch_size": 32}
@@ -243,6 +262,26 @@ def _quantum_data_models(train: dict):
     )
 
 
+def generative_models(born: dict, kl: bool = False):
+    """The Born machine (trained by MMD, and by KL when ``kl``) against independent
+    pixels, an RBM and a MADE sized to the Born machine's parameter count. No search: every
+    model keeps the hyperparameters given here (1 candidate each)."""
+    quantum = [BenchModel("born", "quantum", born, estimator="born")]
+    if kl:
+        quantum.append(BenchModel("born-kl", "quantum", {**born, "loss": "kl"}, estimator="born"))
+    return (
+        *quantum,
+        BenchModel("bernoulli", "classical", {}, estimator="bernoulli"),
+        BenchModel("rbm", "classical", {"match": "born"}, estimator="rbm"),
+        BenchModel("made", "classical", {"match": "born"}, estimator="made"),
+    )
+
+
+# Born hyperparameters of benchmarks/born.py: full batch on the 14 bars and stripes; 230
+# steps of 64 strings on the digits (about 5 min a seed on one core, so no KL twin there).
+_BORN_BAS = {"n_layers": 6, "epochs": 300, "batch_size": 14, "lr": 0.1}
+_BORN_DIGITS = {"n_layers": 4, "epochs": 10, "batch_size": 64, "lr": 0.05}
+
 QUICK = Suite(
     "quick",
     (DIGITS_QUICK,),
@@ -261,7 +300,7 @@ QUICK = Suite(
 
 STANDARD = Suite(
     "standard",
-    (DIGITS, MNIST35[4], MNIST35[8], MNIST10, FASHION10, CLUSTER),
+    (DIGITS, MNIST35[4], MNIST35[8], MNIST10, FASHION10, CLUSTER, BAS3, DIGITS4),
     {
         "digits": (
             *with_ablations("qnn", _QNN_DIGITS, _T_DIGITS),
@@ -276,6 +315,8 @@ STANDARD = Suite(
         "mnist10": _image_task_models(MNIST10, _T_MNIST),
         "fashion10": _image_task_models(FASHION10, _T_MNIST),
         "cluster-ising": _quantum_data_models(_T_QCNN),
+        "bas3x3": generative_models(_BORN_BAS, kl=True),
+        "digits4x4": generative_models(_BORN_DIGITS),
     },
     candidates=CANDIDATES,
 )

@@ -7,6 +7,8 @@
 * :class:`ModelClassifier`: any model of :data:`qimage.models.REGISTRY` by name;
 * :class:`QuantumKernelSVC`: scikit-learn's ``SVC(kernel="precomputed")`` on a quantum kernel;
 * :class:`QuantumKernelPCA`: kernel PCA on a quantum kernel (a transformer);
+* :class:`BornMachine`: the quantum circuit Born machine (generative, on bit strings), and
+  its classical baselines :class:`IndependentBits`, :class:`BitRBM` and :class:`MADE`;
 * :class:`LocalPauliFeatures` and :func:`local_observable_classifier`: what a classical
   learner can measure of quantum states (exact or classical-shadow local observables).
 
@@ -28,6 +30,7 @@ Example:
 from __future__ import annotations
 
 from qimage.estimators.born import BornMachine
+from qimage.estimators.generative import MADE, BitRBM, IndependentBits
 from qimage.estimators.kernel_pca import QuantumKernelPCA
 from qimage.estimators.kernel_svc import QuantumKernelSVC
 from qimage.estimators.neural import (
@@ -39,8 +42,11 @@ from qimage.estimators.neural import (
 from qimage.estimators.observables import LocalPauliFeatures, local_observable_classifier
 
 __all__ = [
+    "MADE",
+    "BitRBM",
     "BornMachine",
     "DressedQNNClassifier",
+    "IndependentBits",
     "LocalPauliFeatures",
     "ModelClassifier",
     "QNNClassifier",

@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from qimage.models import ModelConfig, build_model
+from qimage.models import ModelConfig, build_model, count_parameters
 from qimage.models.born import born_sample, born_targets
 from qimage.preprocess.bits import bits_to_index, check_bits
 from qimage.sim import Execution
@@ -50,6 +50,8 @@ class BornMachine(BaseEstimator):
         shots: train on shot estimates with parameter-shift gradients (``None``: exact).
         rows: image height, saved for pictures (``qimage sample``).
         random_state: fixes initial weights, batch order and shots.
+
+    Fitted: ``model_``, ``config_``, ``classes_``, ``n_features_in_``, ``n_parameters_``.
     """
 
     def __init__(
@@ -69,6 +71,24 @@ class BornMachine(BaseEstimator):
         self.loss, self.epochs, self.batch_size, self.lr = loss, epochs, batch_size, lr
         self.shots, self.rows, self.random_state = shots, rows, random_state
 
+    size_param = None  # the baselines are matched to it (qimage.estimators.generative)
+
+    def _config(self, n_features: int, n_classes: int) -> ModelConfig:
+        return ModelConfig(
+            "born",
+            n_features=n_features,
+            n_classes=n_classes,
+            n_layers=self.n_layers,
+            ansatz=self.ansatz,
+            conditional=self.conditional,
+            rows=self.rows,
+            loss=self.loss,
+        )
+
+    def parameter_count(self, n_features: int, n_classes: int = 1) -> int:
+        """Trainable parameters of the circuit on ``n_features`` pixels, before fitting."""
+        return count_parameters(build_model(self._config(n_features, n_classes)))
+
     def _labels(self, y, n: int) -> torch.Tensor | None:
         """Class codes ``0..C-1`` of ``y`` (through ``classes_``), or ``None`` unconditioned."""
         if not self.conditional:
@@ -86,17 +106,9 @@ class BornMachine(BaseEstimator):
         self.classes_ = np.unique(y) if self.conditional and y is not None else np.array([0])
         labels = self._labels(y, len(bits))
         seed = _seed(self.random_state)
-        self.config_ = ModelConfig(
-            "born",
-            n_features=bits.shape[1],
-            n_classes=len(self.classes_),
-            n_layers=self.n_layers,
-            ansatz=self.ansatz,
-            conditional=self.conditional,
-            rows=self.rows,
-            loss=self.loss,
-        )
+        self.config_ = self._config(bits.shape[1], len(self.classes_))
         self.model_ = build_model(self.config_, torch.Generator().manual_seed(seed)).double()
+        self.n_parameters_ = count_parameters(self.model_)
         x = self.model_.inputs(labels, n=len(bits))
         train = TrainConfig(
             self.epochs, self.batch_size, self.lr, schedule="none", val_fraction=0.0, seed=seed

@@ -19,6 +19,7 @@ from pathlib import Path
 from qimage.errors import QimageError
 from qimage.report import plots
 from qimage.report.fmt import count, seconds
+from qimage.report.generative import generative_headline, generative_verdicts, kl_text
 from qimage.report.render import Badge, Link, html_page, markdown
 from qimage.report.results import read_jsonl
 from qimage.report.stats import group, summarise
@@ -37,6 +38,7 @@ class _Task:
     size: int | None  # the headline size: the full training set, else the largest
     models: list[dict]
     unit: str = "images"  # what the samples are
+    kind: str = "classification"  # or "generative" (the bench's task kind)
 
     @property
     def anchor(self) -> str:
@@ -58,8 +60,8 @@ def _tasks(rows: list[dict]) -> list[_Task]:
             meta.setdefault(row["model"], {k: row.get(k) for k in keys})
         label = mine[0].get("task_label", task)
         size = None if None in sizes else max(sizes)
-        unit = mine[0].get("task_unit", "images")
-        out.append(_Task(task, label, sizes, size, list(meta.values()), unit))
+        unit, kind = mine[0].get("task_unit", "images"), mine[0].get("task_kind")
+        out.append(_Task(task, label, sizes, size, list(meta.values()), unit, kind or KIND))
     return out
 
 
@@ -73,7 +75,7 @@ def _acc(cells: dict):
 
 
 def _table(groups, t: _Task) -> tuple[list[str], list[list[str]]]:
-    header = ["model", "family", "ablation of", "parameters", "train images",
+    header = ["model", "family", "ablation of", "parameters", f"train {t.unit}",
               "accuracy (%)", "seeds", "train time (s)"]  # fmt: skip
     rows = []
     for m in t.models:
@@ -91,30 +93,54 @@ def _table(groups, t: _Task) -> tuple[list[str], list[list[str]]]:
 def _named(groups, t: _Task, model: str | None) -> str:
     if model is None:
         return "—"
-    return f"{model} {_acc(groups[(t.name, model, t.size)]).text()}"
+    return f"{model} {_acc(groups[(t.name, model, t.size)]).text()}%"
 
 
-def _summary_row(groups, t: _Task, h: Headline) -> list:
+def _size_cell(t: _Task) -> str:
+    return "full" if t.size is None else f"{t.size} {t.unit}"
+
+
+def _summary_row(groups, t: _Task) -> list:
+    h = headline(groups, t.name, t.size, t.models)
     twin = (h.twin_note or _named(groups, t, h.twin)) if h.twin else "— (no twin)"
     if h.twin_test is not None:
         diff, p, _ = h.twin_test
         word = "significant" if p < ALPHA else "not significant"
         twin += f" (quantum {100 * diff:+.1f} points, {word})"
-    size = "full" if t.size is None else str(t.size)
     words, winner = h.verdict
-    return [Link(t.label, t.anchor), size, _named(groups, t, h.quantum), twin,
+    return [Link(t.label, t.anchor), _size_cell(t), _named(groups, t, h.quantum), twin,
             _named(groups, t, h.classical), Badge(words, winner)]  # fmt: skip
 
 
+def _kl_named(groups, t: _Task, model: str | None) -> str:
+    if model is None:
+        return "—"
+    kl = summarise([r["kl"] for r in groups[(t.name, model, t.size)].values()])
+    return f"{model} KL {kl_text(kl)}"
+
+
+def _generative_row(groups, t: _Task) -> list:
+    h = generative_headline(groups, t.name, t.size, t.models)
+    baseline = _kl_named(groups, t, h.baseline) if h.baseline else "— (none within 2x)"
+    words, winner = h.verdict
+    return [Link(t.label, t.anchor), _size_cell(t), _kl_named(groups, t, h.quantum), baseline,
+            _kl_named(groups, t, h.classical), Badge(words, winner)]  # fmt: skip
+
+
 def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
-    header = ["task", "training images", "best quantum (%)", "its classical twin (%)",
-              "best classical (%)", "verdict: best quantum vs best classical"]  # fmt: skip
-    rows = [_summary_row(groups, t, headline(groups, t.name, t.size, t.models)) for t in tasks]
+    header = ["task", "training set", "best quantum", "its classical twin",
+              "best classical", "verdict: best quantum vs best classical"]  # fmt: skip
+    rows = [KINDS[t.kind][0](groups, t) for t in tasks]
+    generative = any(t.kind == "generative" for t in tasks)
+    kl = (" Generative tasks: KL(test ‖ model), lower is better, against the best classical "
+          "model within 2x of the best quantum model's parameters (its twin column)." if generative
+          else "")  # fmt: skip
     return [
         ("h2", "Summary", "summary"),
         ("table", header, rows, "summary"),
         ("p", "Accuracy: mean ± 95% confidence interval over seeds. Verdicts: paired t-test "
-              "over seeds at the 5% level. Every plot draws quantum and classical models so:"),
+              f"over seeds at the 5% level.{kl} Every plot draws quantum and classical "
+              "models so:"),
         ("legend", plots.plot_legend(img / "legend.png")),
         ("h2", "Contents", "contents"),
         ("contents", [(f"{t.label} ({t.name})", t.anchor) for t in tasks]),
@@ -226,6 +252,84 @@ def _section(groups, t: _Task, img: Path) -> list[tuple]:
     ]
 
 
+def _stat(cells: dict, key: str, digits: int, scale: float = 1) -> str:
+    values = [scale * r[key] for r in cells.values() if r.get(key) is not None]
+    if not values:
+        return "—"
+    s = summarise(values)
+    return f"{s.mean:.{digits}f} ± {s.ci:.{digits}f}"
+
+
+def _generative_table(groups, t: _Task) -> tuple[list[str], list[list[str]]]:
+    header = ["model", "family", "parameters", f"train {t.unit}", "KL(test ‖ model)", "TV",
+              "MMD² (samples)", "valid (%)", "novel (%)", "seeds", "train time (s)"]  # fmt: skip
+    rows = []
+    for m in t.models:
+        cells = groups.get((t.name, m["model"], t.size))
+        if cells:
+            kl = summarise([r["kl"] for r in cells.values()]).mean
+            rows.append((kl, [
+                m["model"], m["family"], count(_mean(cells, "n_parameters")),
+                count(_mean(cells, "n_train")), _stat(cells, "kl", 3), _stat(cells, "tv", 3),
+                _stat(cells, "mmd2", 4), _stat(cells, "validity", 1, 100),
+                _stat(cells, "novelty", 1, 100), str(len(cells)),
+                seconds(_mean(cells, "train_seconds")),
+            ]))  # fmt: skip
+    return header, [r for _, r in sorted(rows, key=lambda r: r[0])]
+
+
+def _kl_scatter(groups, t: _Task, named: set, img: Path) -> list[tuple]:
+    points = []
+    for m in t.models:
+        cells = groups.get((t.name, m["model"], t.size))
+        x = cells and _mean(cells, "n_parameters")
+        if x:
+            kl = _mean(cells, "kl")
+            points.append((m["model"], x, kl, m["family"], m["model"] in named))
+    if not points:
+        return []
+    title, path = f"{t.name}: KL vs trainable parameters", img / f"{t.name}-kl-params.png"
+    plot = plots.plot_scatter(
+        points, "trainable parameters", path, title, ylabel="KL(test ‖ model)"
+    )
+    return [("img", "KL vs trainable parameters (labelled: the models the verdict names)", plot)]
+
+
+def _sample_grids(groups, t: _Task, img: Path) -> list[tuple]:
+    panels, shape = [], None
+    for m in t.models:
+        cells = groups.get((t.name, m["model"], t.size))
+        first = cells and cells[min(cells)]
+        if first and first.get("samples"):
+            panels.append((m["model"], m["family"], first["samples"]))
+            shape = tuple(first["image_shape"])
+    if not panels:
+        return []
+    path = img / f"{t.name}-samples.png"
+    plots.plot_samples(panels, shape, path, title=f"{t.name}: samples (first seed)")
+    return [("img", "images drawn by each model (first seed)", path)]
+
+
+def _generative_section(groups, t: _Task, img: Path) -> list[tuple]:
+    h = generative_headline(groups, t.name, t.size, t.models)
+    where = "the full training set" if t.size is None else f"{t.size} training {t.unit}"
+    verdicts = generative_verdicts(groups, t.name, t.label, t.size, t.models, t.unit)
+    return [
+        ("h2", f"{t.label} ({t.name})", t.anchor),
+        *(("p", s) for s in verdicts),
+        ("p", f"With {where} (mean ± 95% confidence interval over seeds; KL and TV exact over "
+              "every bit string, MMD², validity and novelty from the drawn samples):"),
+        ("table", *_generative_table(groups, t), None),
+        *_kl_scatter(groups, t, {h.quantum, h.baseline, h.classical} - {None}, img),
+        *_sample_grids(groups, t, img),
+    ]  # fmt: skip
+
+
+KIND = "classification"
+KINDS = {KIND: (_summary_row, _section), "generative": (_generative_row, _generative_section)}
+"""Per task kind: its summary-table row and its section."""
+
+
 def _intro(rows: list[dict], command: str | None) -> list[tuple]:
     latest = {(r["task"], r["model"], r["size"], r["seed"]): r for r in rows}
     failed = sum("error" in r for r in latest.values())
@@ -255,7 +359,7 @@ def build_report(
     groups, tasks = group(rows), _tasks([r for r in rows if "error" not in r] or rows)
     blocks = _intro(rows, command) + _summary(groups, tasks, img)
     for t in tasks:
-        blocks += _section(groups, t, img)
+        blocks += KINDS[t.kind][1](groups, t, img)
     md, page = out / "report.md", out / "report.html"
     md.write_text(markdown(blocks, out))
     page.write_text(html_page(blocks))

@@ -20,6 +20,7 @@ __all__ = [
     "plot_data_efficiency",
     "plot_history",
     "plot_legend",
+    "plot_samples",
     "plot_scatter",
     "scatter_figure",
 ]
@@ -149,7 +150,13 @@ def _sizes_axis(axis, sizes: list[float]) -> None:
     axis.set_minor_locator(NullLocator())
 
 
-def scatter_figure(points: list[tuple], xlabel: str, title: str = "", log_x: bool = True):
+def scatter_figure(
+    points: list[tuple],
+    xlabel: str,
+    title: str = "",
+    log_x: bool = True,
+    ylabel: str = "test accuracy",
+):
     """The figure of :func:`plot_scatter` and its label artists (for checks before saving)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4), dpi=DPI)
@@ -162,7 +169,7 @@ def scatter_figure(points: list[tuple], xlabel: str, title: str = "", log_x: boo
         ax.set_xscale("log")
         ax.margins(x=0.15)
         _log_axis(ax.xaxis, min(xs), max(xs))
-    ax.set(xlabel=xlabel, ylabel="test accuracy", title=title)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig, _annotate(fig, ax, [p for p in points if p[4]], points)
@@ -195,10 +202,44 @@ def _annotate(fig, ax, named: list[tuple], points: list[tuple]) -> list:
     return out
 
 
-def plot_scatter(points: list[tuple], xlabel: str, path, title="", log_x: bool = True) -> Path:
-    """Points ``(label, x, accuracy, family, named)`` in their family's style; only the named
-    ones (those the verdicts speak of) are labelled, the others are faint."""
-    fig, _ = scatter_figure(points, xlabel, title, log_x)
+def plot_scatter(
+    points: list[tuple], xlabel: str, path, title="", log_x: bool = True, ylabel="test accuracy"
+) -> Path:
+    """Points ``(label, x, y, family, named)`` in their family's style (``y`` the test
+    accuracy, or what ``ylabel`` says); only the named ones (those the verdicts speak of) are
+    labelled, the others are faint."""
+    fig, _ = scatter_figure(points, xlabel, title, log_x, ylabel)
+    return _save(fig, path)
+
+
+def _tile(strings: list[str], shape: tuple[int, int], per_row: int):
+    """Bit strings as one picture: ``per_row`` images a row, a grey line between them."""
+    import numpy as np
+
+    rows, cols = shape
+    n_rows = -(-len(strings) // per_row)
+    out = np.full((n_rows * (rows + 1) - 1, per_row * (cols + 1) - 1), 0.35)
+    for k, bits in enumerate(strings):
+        r, c = divmod(k, per_row)
+        image = np.array([int(b) for b in bits], dtype=float).reshape(rows, cols)
+        out[r * (rows + 1) : r * (rows + 1) + rows, c * (cols + 1) : c * (cols + 1) + cols] = image
+    return out
+
+
+def plot_samples(
+    panels: list[tuple[str, str, list[str]]], shape: tuple[int, int], path, title: str = ""
+) -> Path:
+    """One grid of drawn images per model, side by side: ``panels`` holds ``(label, family,
+    bit strings)`` (``"0110..."``, row-major ``shape``); the label is in the family's colour."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.3 * len(panels), 2.7), squeeze=False)
+    for ax, (label, family, strings) in zip(axes[0], panels, strict=True):
+        per_row = max(1, math.isqrt(len(strings)))
+        ax.imshow(_tile(strings, shape, per_row), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(label, color=style(family).colour, fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle(title)
+    fig.tight_layout()
     return _save(fig, path)
 
 

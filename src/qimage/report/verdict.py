@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from qimage.report.fmt import p_value, points
 from qimage.report.stats import Summary, paired_test, summarise
 
-__all__ = ["ALPHA", "TWIN_RATIO", "Headline", "headline", "task_verdicts", "twin_mismatch"]
+__all__ = [
+    "ALPHA",
+    "TWIN_RATIO",
+    "Headline",
+    "headline",
+    "significance",
+    "task_verdicts",
+    "twin_mismatch",
+]
 
 ALPHA = 0.05  # significance level of the paired tests
 TWIN_RATIO = 2.0  # a twin further than this factor from its model's size is not compared
@@ -32,7 +40,8 @@ def _summary(groups, task, size, model: str) -> Summary:
     return summarise(list(_acc(groups[(task, model, size)]).values()))
 
 
-def _significance(p: float, n: int) -> str:
+def significance(p: float, n: int) -> str:
+    """``"significant, paired t-test over 5 seeds, p = 0.01"`` (or "untested")."""
     if math.isnan(p):
         return f"untested ({n} seed{'s' if n != 1 else ''})"
     word = "significant" if p < ALPHA else "not significant"
@@ -153,7 +162,7 @@ def _ablation_sentences(groups, task, size, main: str, models) -> list[str]:
         diff, p, n = cmp
         out.append(
             f"{words[m['ablation']]} ({m['model']}) changes accuracy by "
-            f"{100 * diff:+.1f} points ({_significance(p, n)})."
+            f"{100 * diff:+.1f} points ({significance(p, n)})."
         )
     return out
 
@@ -173,7 +182,7 @@ def _efficiency(groups, task, sizes, models, unit: str) -> str | None:
         elif cmp is not None:
             diff, p, n = cmp
             ahead |= diff > 0 and p < ALPHA
-            parts.append(f"{m['model']} is {points(diff)} its twin ({_significance(p, n)})")
+            parts.append(f"{m['model']} is {points(diff)} its twin ({significance(p, n)})")
     if not parts:
         return None
     answer = "a quantum model is" if ahead else "no quantum model is"
@@ -191,7 +200,7 @@ def _twin_clause(groups, task, h: Headline) -> str:
     if h.twin_test is None:
         return ""
     diff, p, n = h.twin_test
-    tests = _significance(p, n) + _budgets(groups, task, h.size, h.quantum, h.twin)
+    tests = significance(p, n) + _budgets(groups, task, h.size, h.quantum, h.twin)
     return f", {points(diff)} its matched classical twin ({h.twin}; {tests})"
 
 
@@ -214,7 +223,7 @@ def task_verdicts(
         best = _summary(groups, task, size, h.classical)
         out.append(
             f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
-            f"quantum model is {points(diff)} it ({_significance(p, n)}"
+            f"quantum model is {points(diff)} it ({significance(p, n)}"
             f"{_budgets(groups, task, size, h.quantum, h.classical)})."
         )
     efficiency = _efficiency(groups, task, sizes, models, unit)
