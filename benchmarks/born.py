@@ -19,6 +19,10 @@ Metrics: exact KL(test || model) and total variation over all ``2^n`` strings, s
 of 1,000 samples' histogram against the test distribution (same kernel as the Born loss),
 validity (bars and stripes), novelty (share of samples not in the training set). Writes
 ``benchmarks/results/born.json`` and prints a Markdown table (mean ± 95% CI over seeds).
+
+The baselines are :mod:`qimage.estimators.generative` and the metrics
+:func:`qimage.bench.generative.bit_metrics`, which the benchmark suite's generative tasks
+use too (``qimage bench --suite standard --task bas3x3 --task digits4x4``).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.neural_network import BernoulliRBM
-from torch import nn
 
+from qimage.bench.generative import bit_metrics
 from qimage.data.bars import bars_and_stripes, is_bars_and_stripes
+from qimage.estimators import MADE, BitRBM, IndependentBits
+from qimage.estimators.generative import matched
 from qimage.models import ModelConfig, build_model, count_parameters
-from qimage.models.born import BornMachine, born_sample, born_targets, index_bits
-from qimage.models.families.born import BORN_KL, BORN_MMD, kl_divergence, mmd2, total_variation
+from qimage.models.born import BornMachine, born_sample, born_targets
+from qimage.models.families.born import BORN_KL, BORN_MMD, kl_divergence, total_variation
 from qimage.preprocess.bits import bits_to_index, load_bits
 from qimage.report.stats import summarise
 from qimage.sim import Execution
@@ -46,11 +51,6 @@ from qimage.train import TrainConfig, fit
 
 N_SAMPLES = 1000
 CONFIDENT = 0.9  # a drawn digit counts as recognised at this classifier probability
-
-
-def all_strings(n: int) -> torch.Tensor:
-    """Every bit string ``(2^n, n)`` float, in index order."""
-    return index_bits(torch.arange(2**n), n).double()
 
 
 def histogram(bits: np.ndarray, n: int) -> torch.Tensor:
@@ -79,102 +79,37 @@ def train_born(train: np.ndarray, born: dict, loss: str, seed: int):
     return p, samples.numpy(), count_parameters(model)
 
 
+def _fitted(model, samples: np.ndarray):
+    return torch.as_tensor(model.distribution())[None], samples, model.n_parameters_
+
+
 def train_bernoulli(train: np.ndarray, seed: int):
-    n = train.shape[1]
-    theta = torch.as_tensor((train.sum(0) + 1) / (len(train) + 2)).double()
-    x = all_strings(n)
-    p = (x * theta + (1 - x) * (1 - theta)).prod(1)[None]
-    g = torch.Generator().manual_seed(seed)
-    samples = torch.bernoulli(theta.expand(N_SAMPLES, n), generator=g).to(torch.uint8)
-    return p, samples.numpy(), n
+    model = IndependentBits().fit(train)
+    return _fitted(model, model.sample(N_SAMPLES, random_state=seed))
 
 
 def rbm_size(n: int, target: int) -> int:
-    return max(1, round((target - n) / (n + 1)))
+    return matched(BitRBM(), n, target).n_components
 
 
-def train_rbm(train: np.ndarray, hidden: int, seed: int, gibbs: int = 200):
-    n = train.shape[1]
-    rbm = BernoulliRBM(hidden, learning_rate=0.05, batch_size=16, n_iter=200, random_state=seed)
-    rbm.fit(train.astype(np.float64))
-    x = all_strings(n).numpy()
-    hidden_in = x @ rbm.components_.T + rbm.intercept_hidden_
-    log_w = x @ rbm.intercept_visible_ + np.logaddexp(0, hidden_in).sum(1)
-    p = torch.as_tensor(np.exp(log_w - np.logaddexp.reduce(log_w)))[None]
-    chains = np.random.default_rng(seed).integers(0, 2, (N_SAMPLES, n)).astype(np.float64)
-    for _ in range(gibbs):
-        chains = rbm.gibbs(chains).astype(np.float64)
-    params = rbm.components_.size + n + hidden
-    return p, chains.astype(np.uint8), params
-
-
-class MADE(nn.Module):
-    """One hidden layer, masks so that output ``j`` sees only pixels ``< j``."""
-
-    def __init__(self, n: int, hidden: int, generator: torch.Generator):
-        super().__init__()
-        degrees = torch.arange(hidden) % max(n - 1, 1) + 1  # hidden unit k sees pixels < deg+1
-        self.register_buffer("m_in", (degrees[:, None] >= torch.arange(1, n + 1)).double())
-        self.register_buffer("m_out", (torch.arange(n)[:, None] >= degrees[None]).double())
-        self.w_in = nn.Parameter(torch.randn(hidden, n, generator=generator).double() / n**0.5)
-        self.b_in = nn.Parameter(torch.zeros(hidden, dtype=torch.float64))
-        self.w_out = nn.Parameter(
-            torch.randn(n, hidden, generator=generator).double() / hidden**0.5
-        )
-        self.b_out = nn.Parameter(torch.zeros(n, dtype=torch.float64))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(x @ (self.w_in * self.m_in).T + self.b_in)
-        return h @ (self.w_out * self.m_out).T + self.b_out  # logits of p(x_j = 1 | x_<j)
-
-    def effective_parameters(self) -> int:
-        return int(self.m_in.sum() + self.m_out.sum()) + len(self.b_in) + len(self.b_out)
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return -nn.functional.binary_cross_entropy_with_logits(self(x), x, reduction="none").sum(1)
-
-    @torch.no_grad()
-    def sample(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        x = torch.zeros(count, self.b_out.numel(), dtype=torch.float64)
-        for j in range(x.shape[1]):
-            x[:, j] = torch.bernoulli(torch.sigmoid(self(x)[:, j]), generator=generator)
-        return x
+def train_rbm(train: np.ndarray, hidden: int, seed: int):
+    model = BitRBM(hidden, random_state=seed).fit(train)
+    return _fitted(model, model.sample(N_SAMPLES, random_state=seed))
 
 
 def made_size(n: int, target: int) -> int:
-    sizes = range(1, 200)
-    counts = [MADE(n, h, torch.Generator()).effective_parameters() for h in sizes]
-    return sizes[int(np.argmin([abs(c - target) for c in counts]))]
+    return matched(MADE(), n, target).hidden
 
 
-def train_made(train: np.ndarray, hidden: int, seed: int, steps: int = 500):
-    n = train.shape[1]
-    g = torch.Generator().manual_seed(seed)
-    model = MADE(n, hidden, g)
-    x = torch.as_tensor(train).double()
-    opt = torch.optim.Adam(model.parameters(), lr=0.02)
-    for _ in range(steps):
-        opt.zero_grad()
-        (-model.log_prob(x).mean()).backward()
-        opt.step()
-    with torch.no_grad():
-        p = model.log_prob(all_strings(n)).exp()[None]
-    return p, model.sample(N_SAMPLES, g).to(torch.uint8).numpy(), model.effective_parameters()
+def train_made(train: np.ndarray, hidden: int, seed: int):
+    model = MADE(hidden, random_state=seed).fit(train)
+    return _fitted(model, model.sample(N_SAMPLES))  # draws continue the fit's generator
 
 
 def metrics(p, samples, train, test, shape) -> dict:
-    n = train.shape[1]
-    q = histogram(test, n)
-    p = p.double() / p.sum()
-    seen = set(bits_to_index(train).tolist())
-    out = {
-        "kl": kl_divergence(q, p).item(),
-        "tv": total_variation(p, q).item(),
-        "mmd2_samples": mmd2(histogram(samples, n), q).item(),
-        "novelty": float(np.mean([i not in seen for i in bits_to_index(samples)])),
-    }
-    if shape is not None:
-        out["validity"] = float(is_bars_and_stripes(samples.reshape(-1, *shape)).mean())
+    valid = is_bars_and_stripes if shape is not None else None
+    out = bit_metrics(p.double().numpy().ravel(), samples, train, test, valid)
+    out["mmd2_samples"] = out.pop("mmd2")
     return out
 
 
