@@ -44,8 +44,14 @@ def _append(path: Path, row: dict) -> None:
         os.fsync(handle.fileno())
 
 
+# Task fields added after results of this protocol were written, with their defaults: left
+# out of the keys there, so that those results keep their keys (a rerun skips them).
+_LATER_FIELDS = {"kind": "classification", "candidates": None}
+
+
 def _spec(obj) -> dict:
-    return dataclasses.asdict(obj)
+    spec = dataclasses.asdict(obj)
+    return {k: v for k, v in spec.items() if _LATER_FIELDS.get(k, ...) != v}
 
 
 class _Searcher:
