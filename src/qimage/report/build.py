@@ -5,7 +5,10 @@ classical model and the verdict as a coloured badge), the legend every plot foll
 table of contents. Then, per task: the generated verdicts, a table (mean ± 95% confidence
 interval over seeds at the largest training size) and plots — data-efficiency curves,
 accuracy vs trainable parameters, accuracy vs training time, ablation bars, and the
-confusion matrices of the best quantum and the best classical model.
+confusion matrices of the best quantum and the best classical model. A generative task
+(rows with ``task_kind`` "generative") has its own summary row, verdicts
+(:mod:`qimage.report.generative`), table of KL, TV, MMD², validity and novelty, KL vs
+parameters and a grid of the samples each model drew.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from qimage.report.generative import generative_headline, generative_verdicts, k
 from qimage.report.render import Badge, Link, html_page, markdown
 from qimage.report.results import read_jsonl
 from qimage.report.stats import group, summarise
-from qimage.report.verdict import ALPHA, Headline, headline, task_verdicts
+from qimage.report.verdict import ALPHA, TWIN_RATIO, Headline, headline, task_verdicts
 
 __all__ = ["build_report"]
 
@@ -121,7 +124,8 @@ def _kl_named(groups, t: _Task, model: str | None) -> str:
 
 def _generative_row(groups, t: _Task) -> list:
     h = generative_headline(groups, t.name, t.size, t.models)
-    baseline = _kl_named(groups, t, h.baseline) if h.baseline else "— (none within 2x)"
+    near = f"— (none within {TWIN_RATIO:g}x)"
+    baseline = _kl_named(groups, t, h.baseline) if h.baseline else near
     words, winner = h.verdict
     return [Link(t.label, t.anchor), _size_cell(t), _kl_named(groups, t, h.quantum), baseline,
             _kl_named(groups, t, h.classical), Badge(words, winner)]  # fmt: skip
@@ -133,8 +137,8 @@ def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
     rows = [KINDS[t.kind][0](groups, t) for t in tasks]
     generative = any(t.kind == "generative" for t in tasks)
     kl = (" Generative tasks: KL(test ‖ model), lower is better, against the best classical "
-          "model within 2x of the best quantum model's parameters (its twin column)." if generative
-          else "")  # fmt: skip
+          f"model within {TWIN_RATIO:g}x of the best quantum model's parameters (the twin "
+          "column)." if generative else "")  # fmt: skip
     return [
         ("h2", "Summary", "summary"),
         ("table", header, rows, "summary"),
