@@ -619,8 +619,7 @@ def parse_args():
         "--variants",
         nargs="*",
         metavar="NAME",
-        help=f"time engine variants instead: {', '.join(VARIANTS)}, groups-K, "
-        "as-installed",
+        help=f"time engine variants instead: {', '.join(VARIANTS)}, groups-K, as-installed",
     )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--scaling-point", nargs=2, metavar=("N", "METHOD"), help=argparse.SUPPRESS)
