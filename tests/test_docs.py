@@ -118,3 +118,34 @@ def test_the_readme_opens_with_the_two_commands():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def _readme_summary():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "readme_summary", ROOT / "benchmarks" / "readme_summary.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_quotes_the_benchmark_summary():
+    """The README's benchmark table and verdicts are ``docs/benchmark/summary.md`` word for
+    word (as ``qimage report`` wrote it), links made relative to the root."""
+    tool = _readme_summary()
+    readme = (ROOT / "README.md").read_text()
+    assert tool.embed(readme, tool.SUMMARY.read_text()) == readme
+
+
+def test_the_summary_copy_rebases_links_and_replaces_the_old_block():
+    tool = _readme_summary()
+    readme = f"intro\n{tool.START}\nold table\n{tool.END}\nafter\n"
+    summary = "| [a](report.md#t) | ![p](img/x.png) | [web](https://x.org) | [s](#top) |\n"
+    got = tool.embed(readme, summary)
+    assert "old table" not in got and got.endswith(f"{tool.END}\nafter\n")
+    assert "[a](docs/benchmark/report.md#t)" in got and "(docs/benchmark/img/x.png)" in got
+    assert "(https://x.org)" in got and "(#top)" in got
+    with pytest.raises(SystemExit, match="markers"):
+        tool.embed("no markers", summary)

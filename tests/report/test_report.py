@@ -152,6 +152,19 @@ class TestBuild:
         assert page.count("data:image/png;base64,") >= 4 and "<table>" in page
         assert (tmp_path / "img" / "t-quantum-confusion.png").is_file()
 
+    def test_summary_quotes_the_report(self, tmp_path):
+        """summary.md: the summary row linking into report.md, and the task's headline
+        verdicts, each sentence also in the report."""
+        rows = _rows([0.85, 0.86, 0.84], [0.95, 0.94, 0.96], [0.84, 0.85, 0.83])
+        (tmp_path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        paths = build_report(tmp_path)
+        md, summary = paths["markdown"].read_text(), paths["summary"].read_text()
+        assert "](report.md#task-t)" in summary and "| verdict: best quantum" in summary
+        bullet = next(line for line in summary.splitlines() if line.startswith("- **"))
+        sentences = bullet.split(".** ", 1)[1].split("). ")
+        assert len(sentences) == 2 and "best classical model (qnn:twin)" in sentences[1]
+        assert all(s.rstrip(".") in md for s in sentences)
+
     def test_rerun_cells_replace_earlier_rows(self, tmp_path):
         """A re-run cell (a later row for the same task, model, size and seed) replaces the
         earlier one in the numbers and in the cell count."""

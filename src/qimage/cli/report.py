@@ -27,5 +27,5 @@ def run_report(args) -> int:
     lines = command_file.read_text().splitlines() if command_file.is_file() else []
     command = ", then ".join(line for line in lines if line.strip()) or None
     paths = build_report(args.results, args.out, command=command)
-    print(f"wrote {paths['markdown']} and {paths['html']}")
+    print(f"wrote {paths['markdown']}, {paths['html']} and {paths['summary']}")
     return 0

@@ -9,10 +9,14 @@ confusion matrices of the best quantum and the best classical model. A generativ
 (rows with ``task_kind`` "generative") has its own summary row, verdicts
 (:mod:`qimage.report.generative`), table of KL, TV, MMD², validity and novelty, KL vs
 parameters and a grid of the samples each model drew.
+
+``summary.md`` beside the report holds what a front page quotes: the summary table (linking
+into ``report.md``) and each task's headline verdicts, word for word as in the report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import re
 import time
@@ -26,7 +30,14 @@ from qimage.report.generative import generative_headline, generative_verdicts, k
 from qimage.report.render import Badge, Link, html_page, markdown
 from qimage.report.results import read_jsonl
 from qimage.report.stats import group, summarise
-from qimage.report.verdict import ALPHA, TWIN_RATIO, Headline, headline, task_verdicts
+from qimage.report.verdict import (
+    ALPHA,
+    TWIN_RATIO,
+    Headline,
+    headline,
+    headline_verdicts,
+    task_verdicts,
+)
 
 __all__ = ["build_report"]
 
@@ -131,10 +142,13 @@ def _generative_row(groups, t: _Task) -> list:
             _kl_named(groups, t, h.classical), Badge(words, winner)]  # fmt: skip
 
 
+_SUMMARY_HEADER = ["task", "training set", "best quantum", "its classical twin",
+                   "best classical", "verdict: best quantum vs best classical"]  # fmt: skip
+
+
 def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
-    header = ["task", "training set", "best quantum", "its classical twin",
-              "best classical", "verdict: best quantum vs best classical"]  # fmt: skip
-    rows = [KINDS[t.kind][0](groups, t) for t in tasks]
+    header = _SUMMARY_HEADER
+    rows = [KINDS[t.kind].row(groups, t) for t in tasks]
     generative = any(t.kind == "generative" for t in tasks)
     kl = (" Generative tasks: KL(test ‖ model), lower is better, against the best classical "
           f"model within {TWIN_RATIO:g}x of the best quantum model's parameters (the twin "
@@ -329,9 +343,41 @@ def _generative_section(groups, t: _Task, img: Path) -> list[tuple]:
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """How the report shows one task kind: its summary row, section and headline verdicts."""
+
+    row: object
+    section: object
+    headlines: object
+
+
+def _generative_headlines(groups, t: _Task) -> list[str]:
+    return generative_verdicts(groups, t.name, t.label, t.size, t.models, t.unit)
+
+
+def _classification_headlines(groups, t: _Task) -> list[str]:
+    return headline_verdicts(groups, t.name, t.label, t.sizes, t.models, t.unit)
+
+
 KIND = "classification"
-KINDS = {KIND: (_summary_row, _section), "generative": (_generative_row, _generative_section)}
-"""Per task kind: its summary-table row and its section."""
+KINDS = {
+    KIND: _Kind(_summary_row, _section, _classification_headlines),
+    "generative": _Kind(_generative_row, _generative_section, _generative_headlines),
+}
+"""Per task kind: its summary-table row, section and headline verdicts."""
+
+
+def _front_page(groups, tasks: list[_Task]) -> list[tuple]:
+    """``summary.md``: the summary table, linking into ``report.md``, and per task the
+    verdicts its summary row stands for."""
+    rows = []
+    for t in tasks:
+        row = KINDS[t.kind].row(groups, t)
+        rows.append([dataclasses.replace(row[0], page="report.md"), *row[1:]])
+    verdicts = [f"- **{t.label}.** " + " ".join(KINDS[t.kind].headlines(groups, t))
+                for t in tasks]  # fmt: skip
+    return [("table", _SUMMARY_HEADER, rows, "summary"), ("p", "\n".join(verdicts))]
 
 
 def _intro(rows: list[dict], command: str | None) -> list[tuple]:
@@ -352,7 +398,8 @@ def _intro(rows: list[dict], command: str | None) -> list[tuple]:
 def build_report(
     results_dir: str | Path, out_dir: str | Path | None = None, command: str | None = None
 ) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html`` and ``img/*.png``; returns their paths."""
+    """Write ``report.md``, ``report.html``, ``summary.md`` and ``img/*.png``; returns their
+    paths."""
     results_dir = Path(results_dir)
     rows = read_jsonl(results_dir / "results.jsonl")
     if not rows:
@@ -363,8 +410,9 @@ def build_report(
     groups, tasks = group(rows), _tasks([r for r in rows if "error" not in r] or rows)
     blocks = _intro(rows, command) + _summary(groups, tasks, img)
     for t in tasks:
-        blocks += KINDS[t.kind][1](groups, t, img)
-    md, page = out / "report.md", out / "report.html"
+        blocks += KINDS[t.kind].section(groups, t, img)
+    md, page, front = out / "report.md", out / "report.html", out / "summary.md"
     md.write_text(markdown(blocks, out))
     page.write_text(html_page(blocks))
-    return {"markdown": md, "html": page}
+    front.write_text(markdown(_front_page(groups, tasks), out))
+    return {"markdown": md, "html": page, "summary": front}

@@ -20,10 +20,11 @@ __all__ = ["Badge", "Link", "html_page", "markdown"]
 
 @dataclass(frozen=True)
 class Link:
-    """A link to a section of the report."""
+    """A link to a section of the report (in ``page``, another file; default: this one)."""
 
     text: str
     anchor: str
+    page: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Badge:
 
 def _md_cell(cell) -> str:
     if isinstance(cell, Link):
-        return f"[{cell.text}](#{cell.anchor})"
+        return f"[{cell.text}]({cell.page}#{cell.anchor})"
     if isinstance(cell, Badge):
         return f"{style(cell.winner).emoji} **{cell.text}**"
     return str(cell).replace("|", "\\|")

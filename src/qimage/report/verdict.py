@@ -204,29 +204,54 @@ def _twin_clause(groups, task, h: Headline) -> str:
     return f", {points(diff)} its matched classical twin ({h.twin}; {tests})"
 
 
+def _quantum_sentence(groups, task, label, size, h: Headline, unit: str) -> str | None:
+    if h.quantum is None:
+        return None
+    acc = _summary(groups, task, size, h.quantum)
+    return (
+        f"On {label} with {_size_text(size, unit)}, the best quantum model ({h.quantum}) "
+        f"reaches {acc.text()}%{_twin_clause(groups, task, h)}."
+    )
+
+
+def _classical_sentence(groups, task, size, h: Headline) -> str | None:
+    if h.classical_test is None:
+        return None
+    diff, p, n = h.classical_test
+    best = _summary(groups, task, size, h.classical)
+    return (
+        f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
+        f"quantum model is {points(diff)} it ({significance(p, n)}"
+        f"{_budgets(groups, task, size, h.quantum, h.classical)})."
+    )
+
+
+def headline_verdicts(
+    groups: dict, task: str, label: str, sizes: list, models: list[dict], unit: str = "images"
+) -> list[str]:
+    """The two sentences a summary quotes: the best quantum model against its twin, and
+    against the best classical model (see :func:`task_verdicts`)."""
+    size = None if None in sizes else max(sizes)
+    h = headline(groups, task, size, models)
+    sentences = (
+        _quantum_sentence(groups, task, label, size, h, unit),
+        _classical_sentence(groups, task, size, h),
+    )
+    return [s for s in sentences if s]
+
+
 def task_verdicts(
     groups: dict, task: str, label: str, sizes: list, models: list[dict], unit: str = "images"
 ) -> list[str]:
     """The verdict sentences of one task. ``models`` holds each model's metadata row;
     ``unit`` is what its samples are (``"images"``, ``"states"``)."""
     size = None if None in sizes else max(sizes)
-    h, out = headline(groups, task, size, models), []
+    h = headline(groups, task, size, models)
+    out = [_quantum_sentence(groups, task, label, size, h, unit)]
     if h.quantum is not None:
-        acc = _summary(groups, task, size, h.quantum)
-        out.append(
-            f"On {label} with {_size_text(size, unit)}, the best quantum model ({h.quantum}) "
-            f"reaches {acc.text()}%{_twin_clause(groups, task, h)}."
-        )
         out += _ablation_sentences(groups, task, size, h.quantum, models)
-    if h.classical_test is not None:
-        diff, p, n = h.classical_test
-        best = _summary(groups, task, size, h.classical)
-        out.append(
-            f"The best classical model ({h.classical}) reaches {best.text()}%; the best "
-            f"quantum model is {points(diff)} it ({significance(p, n)}"
-            f"{_budgets(groups, task, size, h.quantum, h.classical)})."
-        )
-    efficiency = _efficiency(groups, task, sizes, models, unit)
-    if efficiency:
-        out.append(efficiency)
-    return out
+    out += [
+        _classical_sentence(groups, task, size, h),
+        _efficiency(groups, task, sizes, models, unit),
+    ]
+    return [s for s in out if s]
