@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
         "--suite",
         choices=list(SUITES),
         default="quick",
-        help="quick: minutes; standard: about an hour on 2 cores; full: hours",
+        help="quick: minutes; standard: about half an hour on 2 cores; full: hours",
     )
     p.add_argument(
         "--task",
