@@ -49,7 +49,7 @@ def product_state(angles: torch.Tensor, dtype: torch.dtype = torch.complex64) ->
     Qubit 0 is the most significant bit, as everywhere in :mod:`qimage.sim`. Differentiable.
 
     Example:
-        >>> product_state(torch.tensor([[0.0, torch.pi]])).reshape(-1).real
+        >>> product_state(torch.tensor([[0.0, torch.pi]])).reshape(-1).real.round() + 0.0
         tensor([0., 1., 0., 0.])
     """
     half = angles.to(dtype.to_real()) / 2

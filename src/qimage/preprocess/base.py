@@ -84,6 +84,7 @@ class StatefulTransformer(TransformerMixin, BaseEstimator):
 
         Example::
 
+            >>> from qimage.preprocess import Standardize
             >>> Standardize().fit([[0.0], [2.0]]).state_dict()["mean_"]
             array([1.])
         """

@@ -23,7 +23,7 @@ constant ``(2**k,)`` index tensor ``perm`` with ``out[i] = in[perm[i]]``.
 Example:
     >>> import torch
     >>> from qimage.sim.gates import GATES
-    >>> GATES["RY"].build(torch.tensor([[torch.pi]]), 1, torch.complex64).real.round()
+    >>> GATES["RY"].build(torch.tensor([[torch.pi]]), 1, torch.complex64).real.round() + 0.0
     tensor([[[ 0., -1.],
              [ 1.,  0.]]])
 """
