@@ -17,11 +17,10 @@ Example:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from qimage.report.stats import Summary, paired_test, summarise
-from qimage.report.verdict import ALPHA, TWIN_RATIO, significance
+from qimage.report.verdict import TWIN_RATIO, significance, verdict_of
 
 __all__ = ["GenerativeHeadline", "generative_headline", "generative_verdicts", "kl_text"]
 
@@ -68,13 +67,8 @@ class GenerativeHeadline:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        """``(words, winner)``: lower KL wins, at the 5% level of the paired test."""
-        if self.quantum is None or self.baseline is None:
-            return ("not drawn", "even")
-        diff, p, _ = self.test
-        if math.isnan(p) or p >= ALPHA:
-            return ("no significant difference", "even")
-        return ("quantum ahead", "quantum") if diff < 0 else ("classical ahead", "classical")
+        """``(words, winner)``: lower KL wins; "not drawn" without a baseline (no test)."""
+        return verdict_of(self.test, higher_wins=False, missing="not drawn")
 
 
 def generative_headline(groups: dict, task: str, size, models: list[dict]) -> GenerativeHeadline:

@@ -26,6 +26,7 @@ __all__ = [
     "significance",
     "task_verdicts",
     "twin_mismatch",
+    "verdict_of",
 ]
 
 ALPHA = 0.05  # significance level of the paired tests
@@ -110,14 +111,22 @@ class Headline:
 
     @property
     def verdict(self) -> tuple[str, str]:
-        """``(words, winner)``: the best quantum vs the best classical model; winner is
-        ``"quantum"``, ``"classical"`` or ``"even"``."""
-        if self.classical_test is None:
-            return ("no comparison", "even")
-        diff, p, _ = self.classical_test
-        if math.isnan(p) or p >= ALPHA:
-            return ("no significant difference", "even")
-        return ("quantum ahead", "quantum") if diff > 0 else ("classical ahead", "classical")
+        """``(words, winner)``: the best quantum vs the best classical model."""
+        return verdict_of(self.classical_test)
+
+
+def verdict_of(test, higher_wins: bool = True, missing: str = "no comparison"):
+    """``(words, winner)`` of a paired test ``(quantum - other, p, n)`` at the 5% level;
+    winner is ``"quantum"``, ``"classical"`` or ``"even"``. ``higher_wins``: whether the
+    larger score is the better (accuracy) or the smaller (a divergence); ``missing``: the
+    words when there is no test."""
+    if test is None:
+        return (missing, "even")
+    diff, p, _ = test
+    if math.isnan(p) or p >= ALPHA:
+        return ("no significant difference", "even")
+    ahead = diff > 0 if higher_wins else diff < 0
+    return ("quantum ahead", "quantum") if ahead else ("classical ahead", "classical")
 
 
 def headline(groups: dict, task: str, size, models: list[dict]) -> Headline:
