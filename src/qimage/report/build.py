@@ -149,15 +149,12 @@ _SUMMARY_HEADER = ["task", "training set", "best quantum", "its classical twin",
 def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
     header = _SUMMARY_HEADER
     rows = [KINDS[t.kind].row(groups, t) for t in tasks]
-    generative = any(t.kind == "generative" for t in tasks)
-    kl = (" Generative tasks: KL(test ‖ model), lower is better, against the best classical "
-          f"model within {TWIN_RATIO:g}x of the best quantum model's parameters (the twin "
-          "column)." if generative else "")  # fmt: skip
+    notes = "".join(KINDS[kind].note for kind in dict.fromkeys(t.kind for t in tasks))
     return [
         ("h2", "Summary", "summary"),
         ("table", header, rows, "summary"),
         ("p", "Accuracy: mean ± 95% confidence interval over seeds. Verdicts: paired t-test "
-              f"over seeds at the 5% level.{kl} Every plot draws quantum and classical "
+              f"over seeds at the 5% level.{notes} Every plot draws quantum and classical "
               "models so:"),
         ("legend", plots.plot_legend(img / "legend.png")),
         ("h2", "Contents", "contents"),
@@ -350,6 +347,7 @@ class _Kind:
     row: object
     section: object
     headlines: object
+    note: str = ""  # what the summary adds about the kind's columns, when it has a task
 
 
 def _generative_headlines(groups, t: _Task) -> list[str]:
@@ -363,7 +361,14 @@ def _classification_headlines(groups, t: _Task) -> list[str]:
 KIND = "classification"
 KINDS = {
     KIND: _Kind(_summary_row, _section, _classification_headlines),
-    "generative": _Kind(_generative_row, _generative_section, _generative_headlines),
+    "generative": _Kind(
+        _generative_row,
+        _generative_section,
+        _generative_headlines,
+        " Generative tasks: KL(test ‖ model), lower is better, against the best classical "
+        f"model within {TWIN_RATIO:g}x of the best quantum model's parameters (the twin "
+        "column).",
+    ),
 }
 """Per task kind: its summary-table row, section and headline verdicts."""
 
