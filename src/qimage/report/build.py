@@ -146,9 +146,8 @@ _SUMMARY_HEADER = ["task", "training set", "best quantum", "its classical twin",
                    "best classical", "verdict: best quantum vs best classical"]  # fmt: skip
 
 
-def _summary(groups, tasks: list[_Task], img: Path) -> list[tuple]:
+def _summary(tasks: list[_Task], rows: list[list], img: Path) -> list[tuple]:
     header = _SUMMARY_HEADER
-    rows = [KINDS[t.kind].row(groups, t) for t in tasks]
     notes = "".join(KINDS[kind].note for kind in dict.fromkeys(t.kind for t in tasks))
     return [
         ("h2", "Summary", "summary"),
@@ -373,13 +372,10 @@ KINDS = {
 """Per task kind: its summary-table row, section and headline verdicts."""
 
 
-def _front_page(groups, tasks: list[_Task]) -> list[tuple]:
-    """``summary.md``: the summary table, linking into ``report.md``, and per task the
+def _front_page(groups, tasks: list[_Task], rows: list[list]) -> list[tuple]:
+    """``summary.md``: the summary ``rows``, linking into ``report.md``, and per task the
     verdicts its summary row stands for."""
-    rows = []
-    for t in tasks:
-        row = KINDS[t.kind].row(groups, t)
-        rows.append([dataclasses.replace(row[0], page="report.md"), *row[1:]])
+    rows = [[dataclasses.replace(row[0], page="report.md"), *row[1:]] for row in rows]
     verdicts = [f"- **{t.label}.** " + " ".join(KINDS[t.kind].headlines(groups, t))
                 for t in tasks]  # fmt: skip
     return [("table", _SUMMARY_HEADER, rows, "summary"), ("p", "\n".join(verdicts))]
@@ -413,11 +409,12 @@ def build_report(
     img = out / "img"
     img.mkdir(parents=True, exist_ok=True)
     groups, tasks = group(rows), _tasks([r for r in rows if "error" not in r] or rows)
-    blocks = _intro(rows, command) + _summary(groups, tasks, img)
+    summary = [KINDS[t.kind].row(groups, t) for t in tasks]
+    blocks = _intro(rows, command) + _summary(tasks, summary, img)
     for t in tasks:
         blocks += KINDS[t.kind].section(groups, t, img)
     md, page, front = out / "report.md", out / "report.html", out / "summary.md"
     md.write_text(markdown(blocks, out))
     page.write_text(html_page(blocks))
-    front.write_text(markdown(_front_page(groups, tasks), out))
+    front.write_text(markdown(_front_page(groups, tasks, summary), out))
     return {"markdown": md, "html": page, "summary": front}
