@@ -36,9 +36,18 @@ def test_design(study):
     for hybrid in hybrids:
         (part,) = [m for m in models if m.ablation_of == hybrid.name]
         assert part.ablation == "classical-part" and part.train == hybrid.train
-        assert part.model["n_qubits"] == hybrid.model["n_qubits"]
-        assert part.model["hidden"] == hybrid.model["hidden"]
-    assert max(h.model["n_qubits"] for h in hybrids) > 10  # wider than the 10-wide bottleneck
+        for option in ("n_qubits", "registers", "hidden"):
+            assert part.model[option] == hybrid.model[option]
+    widths = [h.model["n_qubits"] * h.model["registers"] for h in hybrids]
+    assert 10 in widths and max(widths) > 10  # wider than the 10-wide bottleneck
+
+
+def test_parts(study):
+    """--part picks a half of the study; together the halves are the whole."""
+    halves = [study.study(parts=(part,)).models["mnist10"] for part in study.PARTS]
+    assert {m.model["name"] for m in halves[0]} == {"qnn"}
+    assert {m.model["name"] for m in halves[1]} == {"dressed", "dressed_classical"}
+    assert halves[0] + halves[1] == study.study().models["mnist10"]
 
 
 def test_quick_dry_run(study, tmp_path):

@@ -142,12 +142,15 @@ def _models():
             "reupload": (QNN(ReuploadingEncoder(), sel, 3, 2, 3, 3, **expval, **kw), 3),
             "qcnn": (QNN(AngleEncoder(), QCNN(), 4, 1, 4, 2, **probs, **kw), 4),
             "dressed": (DressedQNN(sel, 3, 2, 7, 4, **kw), 7),
+            "dressed-registers": (DressedQNN(sel, 3, 2, 7, 4, registers=2, **kw), 7),
         }
 
     return make
 
 
-@pytest.fixture(params=["amplitude", "angle", "iqp", "reupload", "qcnn", "dressed"])
+@pytest.fixture(
+    params=["amplitude", "angle", "iqp", "reupload", "qcnn", "dressed", "dressed-registers"]
+)
 def model_and_input(request):
     """A randomly initialised model of each kind, with one random input."""
     model, n_features = _models()()[request.param]

@@ -60,6 +60,17 @@ class TestOptions:
         assert "RY" in {op.gate for op in angle.quantum.qc.circuit.ops}
         assert gates - {op.gate for op in angle.quantum.qc.circuit.ops}
 
+    def test_registers_widen_the_hybrid_and_its_ablation_alike(self):
+        """registers x qubits is the width of both the dressed QNN and its classical part."""
+        hybrid = _model_with("dressed", registers=4, hidden=5)
+        classical = _model_with("dressed_classical", registers=4, hidden=5)
+        assert hybrid.post.in_features == classical.post.in_features == 12
+        assert "4 registers of 3 qubits" in get_family("dressed").describe(
+            get_family("dressed").options(n_qubits=3, registers=4)
+        )
+        with pytest.raises(CircuitError, match="model 'qnn' has no option registers"):
+            ModelConfig("qnn", registers=2)
+
     @pytest.mark.parametrize("name", list(FAMILIES))
     def test_family_qubits_match_the_built_model(self, name):
         """The one qubit-count rule of each family is the register its model simulates."""

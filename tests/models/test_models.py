@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -106,6 +108,31 @@ class TestGradientFlow:
             grads[m] = [p.grad.clone() for p in model.parameters()]
         for a, b in zip(grads["backprop"], grads[method], strict=True):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+    def test_registers_run_one_circuit_per_group_of_angles(self):
+        """registers=3 equals the circuit run on each third of the angles, outputs joined."""
+        model = DressedQNN(StronglyEntangling(), 2, 2, 5, 3, registers=3, generator=_gen(2))
+        x = torch.rand(4, 5, generator=_gen(3))
+        angles = (math.pi / 2) * torch.tanh(model.pre(x))
+        outputs = [model.quantum(angles[:, 2 * r : 2 * r + 2]) for r in range(3)]
+        torch.testing.assert_close(model(x), model.post(torch.cat(outputs, dim=1)))
+        assert model.pre.out_features == 6 and model.post.in_features == 6
+
+    @pytest.mark.parametrize("method", ["adjoint", "parameter-shift"])
+    def test_registers_gradients_agree_across_methods(self, method):
+        x, y = torch.rand(4, 10), torch.tensor([0, 1, 1, 0])
+        grads = {}
+        for m in ("backprop", method):
+            model = DressedQNN(StronglyEntangling(), 2, 2, 10, 2, generator=_gen(1), registers=2)
+            logits = model(x, execution=Execution(diff_method=m))
+            torch.nn.functional.cross_entropy(logits, y).backward()
+            grads[m] = [p.grad.clone() for p in model.parameters()]
+        for a, b in zip(grads["backprop"], grads[method], strict=True):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+    def test_registers_must_be_positive(self):
+        with pytest.raises(CircuitError, match="registers"):
+            DressedQNN(StronglyEntangling(), 2, 2, 5, 3, registers=0)
 
 
 class TestReadouts:

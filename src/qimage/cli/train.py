@@ -58,6 +58,7 @@ MODEL_FLAGS = {
     "ansatz": "ansatz",
     "readout": "readout",
     "hidden": "hidden",
+    "registers": "registers",
     "patch": "patch",
     "stride": "stride",
     "trainable": "trainable",
@@ -135,6 +136,12 @@ def add_parser(sub) -> None:
     model.add_argument("--readout", choices=list(READOUTS), help="measurement -> class logits")
     model.add_argument(
         "--hidden", type=bounded(MAX_WIDTH), help="hidden width (mlp, heads of hybrid models)"
+    )
+    model.add_argument(
+        "--registers",
+        type=bounded(MAX_WIDTH),
+        help="copies of the circuit side by side, sharing its weights (dressed); the hybrid is "
+        "registers x qubits wide",
     )
     model.add_argument("--patch", type=bounded(MAX_SIDE), help="window side (quanv, cnn)")
     model.add_argument("--stride", type=bounded(MAX_SIDE), help="window step (quanv, cnn)")

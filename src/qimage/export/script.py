@@ -142,7 +142,9 @@ def _head(model: nn.Module) -> list[str]:
             "def logits(x):",
             '    """Class scores of one preprocessed feature vector."""',
             "    angles = np.pi / 2 * np.tanh(dense(np.asarray(x, dtype=float), PRE))",
-            "    return dense(np.array(circuit(angles, WEIGHTS)), POST)",
+            f"    registers = angles.reshape({model.registers}, -1)  # one circuit per register",
+            "    outputs = [np.array(circuit(a, WEIGHTS)) for a in registers]",
+            "    return dense(np.concatenate(outputs), POST)",
         ]
     return []
 

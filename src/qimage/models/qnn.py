@@ -102,6 +102,17 @@ class DressedQNN(nn.Module):
     With ``hidden > 0`` the in-layer is a small network, ``Linear(F, h) -> ReLU -> Linear(h,
     n)`` (Mari et al. used a pretrained ResNet there): a stronger classical part, whose share
     of the accuracy the classical-part ablation measures.
+
+    With ``registers = R > 1`` the in-layer picks ``R * n`` angles and the circuit (one set of
+    weights, like a convolution's filter) runs on each of the ``R`` groups side by side,
+    folded into the batch axis, so the hybrid is ``R * n`` wide without a ``2^(R n)`` state.
+
+    Example:
+        >>> import torch
+        >>> from qimage.circuits import StronglyEntangling
+        >>> model = DressedQNN(StronglyEntangling(), 3, 2, n_features=16, n_classes=4, registers=5)
+        >>> model.quantum.n_outputs * model.registers, model(torch.rand(8, 16)).shape
+        (15, torch.Size([8, 4]))
     """
 
     def __init__(
@@ -116,9 +127,13 @@ class DressedQNN(nn.Module):
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
         hidden: int = 0,
+        registers: int = 1,
     ):
         super().__init__()
-        self.pre = _in_layer(n_features, n_qubits, hidden, generator)
+        if registers < 1:
+            raise CircuitError(f"registers must be >= 1, got {registers}")
+        self.registers = registers
+        self.pre = _in_layer(n_features, registers * n_qubits, hidden, generator)
         encoder = AngleEncoder("Y") if encoder is None else encoder
         if encoder.n_features(n_qubits) < n_qubits or getattr(encoder, "reuploads", False):
             raise CircuitError(
@@ -128,22 +143,28 @@ class DressedQNN(nn.Module):
         self.quantum = QuantumLayer(
             encoder, ansatz, n_qubits, n_layers, n_qubits, dtype=dtype, generator=generator
         )
-        self.post = seeded_linear(self.quantum.n_outputs, n_classes, generator)
+        self.post = seeded_linear(registers * self.quantum.n_outputs, n_classes, generator)
 
     def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         angles = (math.pi / 2) * torch.tanh(self.pre(x))
-        return self.post(self.quantum(angles, execution))
+        n_qubits = self.quantum.qc.n_qubits
+        outputs = self.quantum(angles.reshape(-1, n_qubits), execution)
+        return self.post(outputs.reshape(x.shape[0], -1))
 
 
 class DressedClassical(nn.Module):
     """The classical part of :class:`DressedQNN` alone, the ablation without the circuit:
-    ``Linear(F, n) -> pi/2 tanh -> Linear(n, C)``.
+    ``Linear(F, n) -> pi/2 tanh -> Linear(n, C)``, with ``n = registers * n_qubits``.
     """
 
-    def __init__(self, n_qubits: int, n_features: int, n_classes: int, generator=None, hidden=0):
+    def __init__(
+        self, n_qubits: int, n_features: int, n_classes: int, generator=None, hidden=0,
+        registers: int = 1,
+    ):  # fmt: skip
         super().__init__()
-        self.pre = _in_layer(n_features, n_qubits, hidden, generator)
-        self.post = seeded_linear(n_qubits, n_classes, generator)
+        width = registers * n_qubits
+        self.pre = _in_layer(n_features, width, hidden, generator)
+        self.post = seeded_linear(width, n_classes, generator)
 
     def forward(self, x: torch.Tensor, execution: Execution | None = None) -> torch.Tensor:
         return self.post((math.pi / 2) * torch.tanh(self.pre(x)))

@@ -22,13 +22,16 @@ class DressedConfig:
     encoder: str = "angle"  # how the in-layer's angles enter: angle (RY) or iqp
     ansatz: str = "strongly_entangling"
     hidden: int = 0  # width of the in-layer's hidden layer (0: linear)
+    registers: int = 1  # copies of the circuit side by side: the hybrid is registers x n wide
     encoder_options: dict = field(default_factory=dict)
     ansatz_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_circuit(self.n_qubits, self.n_layers, self.ansatz, self.encoder)
-        if self.hidden < 0:
-            raise CircuitError(f"hidden must be >= 0, got {self.hidden}")
+        if self.hidden < 0 or self.registers < 1:
+            raise CircuitError(
+                f"dressed needs hidden >= 0 and registers >= 1, got {self.hidden}, {self.registers}"
+            )
 
 
 class DressedFamily(Family):
@@ -52,13 +55,20 @@ class DressedFamily(Family):
             encoder=make_encoder(options.encoder, **options.encoder_options),
             generator=generator,
             hidden=options.hidden,
+            registers=options.registers,
         )
 
     def describe(self, options: DressedConfig) -> str:
         return (
             f"dressed ({options.encoder} encoding, {options.ansatz} x{options.n_layers}, "
-            f"{options.n_qubits} qubits, in-layer hidden {options.hidden})"
+            f"{_register_text(options)}, in-layer hidden {options.hidden})"
         )
+
+
+def _register_text(options) -> str:
+    if options.registers == 1:
+        return f"{options.n_qubits} qubits"
+    return f"{options.registers} registers of {options.n_qubits} qubits"
 
 
 @dataclass(frozen=True)
@@ -67,10 +77,13 @@ class DressedClassicalConfig:
 
     n_qubits: int = 6  # width of the tanh bottleneck, as the dressed QNN's register
     hidden: int = 0
+    registers: int = 1  # the bottleneck is registers x n_qubits wide
 
     def __post_init__(self) -> None:
-        if self.n_qubits < 1 or self.hidden < 0:
-            raise CircuitError("dressed_classical needs n_qubits >= 1 and hidden >= 0")
+        if self.n_qubits < 1 or self.hidden < 0 or self.registers < 1:
+            raise CircuitError(
+                "dressed_classical needs n_qubits >= 1, hidden >= 0 and registers >= 1"
+            )
 
 
 class DressedClassicalFamily(Family):
@@ -81,7 +94,10 @@ class DressedClassicalFamily(Family):
     Config = DressedClassicalConfig
 
     def build(self, options, n_features: int, n_classes: int, generator):
-        return DressedClassical(options.n_qubits, n_features, n_classes, generator, options.hidden)
+        return DressedClassical(
+            options.n_qubits, n_features, n_classes, generator, options.hidden, options.registers
+        )
 
     def describe(self, options) -> str:
-        return f"dressed_classical ({options.n_qubits}-wide tanh bottleneck)"
+        width = options.registers * options.n_qubits
+        return f"dressed_classical ({width}-wide tanh bottleneck)"
