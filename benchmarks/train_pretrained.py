@@ -3,7 +3,10 @@
 It is the quick-start QNN (8x8 digits amplitude-encoded in 6 qubits, all measured, outcome
 j voting for class j mod 10) made shallow enough to be shipped (a few KB) and retrained by
 the tests in well under a minute: ``tests/serve/test_pretrained.py`` reruns this script and
-checks that the shipped file is what it makes.
+checks that the shipped file is what it makes, bit for bit, on whatever x86 CPU runs it: the
+script re-executes itself with ATen's portable kernels and MKL's reproducible code path
+(``REPRODUCIBLE``), since the vector paths a CPU picks for itself (AVX2 on one machine,
+AVX-512 on another) sum floats in different orders and training amplifies the difference.
 
 Usage: python benchmarks/train_pretrained.py [OUT] (default: the packaged file).
 """
@@ -11,6 +14,7 @@ Usage: python benchmarks/train_pretrained.py [OUT] (default: the packaged file).
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sys
 import tempfile
@@ -23,6 +27,7 @@ from qimage.train import preset_run_config, run_experiment
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGED = ROOT / "src/qimage/serve/pretrained/digits-qnn.safetensors"
 LAYERS, EPOCHS, SEED = 10, 15, 0
+REPRODUCIBLE = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"}
 
 
 def config():
@@ -44,6 +49,9 @@ def train(out: Path) -> float:
 
 
 if __name__ == "__main__":
+    if any(os.environ.get(key) != value for key, value in REPRODUCIBLE.items()):
+        # both are read when the libraries first dispatch, so they must be set before start-up
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **REPRODUCIBLE})
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else PACKAGED
     accuracy = train(target)
     print(f"{target}: test accuracy {accuracy:.4f}, {target.stat().st_size} bytes")
