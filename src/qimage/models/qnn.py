@@ -158,9 +158,14 @@ class DressedClassical(nn.Module):
     """
 
     def __init__(
-        self, n_qubits: int, n_features: int, n_classes: int, generator=None, hidden=0,
+        self,
+        n_qubits: int,
+        n_features: int,
+        n_classes: int,
+        generator=None,
+        hidden: int = 0,
         registers: int = 1,
-    ):  # fmt: skip
+    ):
         super().__init__()
         width = registers * n_qubits
         self.pre = _in_layer(n_features, width, hidden, generator)
